@@ -1,0 +1,41 @@
+"""predictnas: predictor-driven multi-objective neural architecture search.
+
+Importing this package is cheap: torch, botorch, xgboost and pymoo load only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from predictnas._version import __version__
+
+# public name -> module that defines it (imported on first access)
+_LAZY = {
+    "Arch": "predictnas.spaces",
+    "SearchSpace": "predictnas.spaces",
+    "load_space": "predictnas.spaces",
+    "list_spaces": "predictnas.spaces",
+    "space_from_spec": "predictnas.spaces",
+    "Encoder": "predictnas.encoders",
+    "TabularEncoder": "predictnas.encoders",
+    "GraphEncoder": "predictnas.encoders",
+    "PathEncoder": "predictnas.encoders",
+    "SequenceEncoder": "predictnas.encoders",
+    "make_encoder": "predictnas.encoders",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'predictnas' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

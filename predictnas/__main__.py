@@ -1,0 +1,5 @@
+import sys
+
+from predictnas.cli import main
+
+sys.exit(main())

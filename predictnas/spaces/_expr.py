@@ -1,0 +1,127 @@
+"""A small, safe expression language for ``active_if`` conditions and constraints.
+
+Expressions are Python syntax restricted to: parameter names, numbers, strings, ``True``/``False``,
+arithmetic (``+ - * / // % **``), comparisons (including ``in``), ``and``/``or``/``not``,
+conditional expressions, list/tuple literals, and these functions:
+
+- ``sum_of("glob")``, ``max_of("glob")``, ``min_of("glob")``: over the *active* numeric
+  parameters whose name matches the glob (inactive ones are skipped; empty sum is 0);
+- ``count_of("glob")``: how many parameters matching the glob are active;
+- ``abs``, ``min``, ``max``.
+
+An inactive parameter named directly evaluates to ``None``. The syntax tree is checked once at
+load time (no attribute access, subscripts, lambdas or other calls), then compiled.
+
+Example:
+    >>> e = Expression("sum_of('*_width') <= 64", names={"a_width", "b_width"})
+    >>> e.evaluate({"a_width": 32, "b_width": 16})
+    True
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+_ALLOWED_NODES = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div,
+    ast.FloorDiv, ast.Mod, ast.Pow, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.Compare, ast.Eq,
+    ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot, ast.Name,
+    ast.Load, ast.Constant, ast.Call, ast.List, ast.Tuple, ast.IfExp,
+)
+_GLOB_FUNCTIONS = ("sum_of", "max_of", "min_of", "count_of")
+_PLAIN_FUNCTIONS = {"abs": abs, "min": min, "max": max}
+
+
+class ExpressionError(ValueError):
+    """The expression is not valid; the message says why (the spec loader adds file and key)."""
+
+
+class Expression:
+    """A validated, compiled expression over parameter values.
+
+    Args:
+        source: The expression text.
+        names: Parameter names the expression may refer to.
+    """
+
+    def __init__(self, source: str, *, names: Collection[str]) -> None:
+        if not isinstance(source, str) or not source.strip():
+            raise ExpressionError("an expression must be a non-empty string")
+        try:
+            tree = ast.parse(source.strip(), mode="eval")
+        except SyntaxError as exc:
+            raise ExpressionError(f"{source!r} is not a valid expression ({exc.msg})") from None
+        self.source = source.strip()
+        self.names: tuple[str, ...] = tuple(sorted(self._check(tree, set(names))))
+        self.globs: tuple[str, ...] = tuple(_collect_globs(tree))
+        self._code = compile(tree, "<expression>", "eval")
+
+    def _check(self, tree: ast.AST, names: set[str]) -> set[str]:
+        used: set[str] = set()
+        for node in ast.walk(tree):
+            if not isinstance(node, _ALLOWED_NODES):
+                raise ExpressionError(
+                    f"{self.source!r} uses {type(node).__name__}, which is not allowed; use names,"
+                    " numbers, arithmetic, comparisons, and/or/not and "
+                    f"{', '.join(_GLOB_FUNCTIONS + tuple(_PLAIN_FUNCTIONS))}"
+                )
+            if isinstance(node, ast.Call):
+                func = node.func
+                if not isinstance(func, ast.Name) or func.id not in (*_GLOB_FUNCTIONS, *_PLAIN_FUNCTIONS):
+                    raise ExpressionError(
+                        f"{self.source!r} calls an unknown function; available: "
+                        f"{sorted((*_GLOB_FUNCTIONS, *_PLAIN_FUNCTIONS))}"
+                    )
+                if func.id in _GLOB_FUNCTIONS and not (
+                    len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str) and not node.keywords
+                ):
+                    raise ExpressionError(f"{func.id}() takes one quoted glob, e.g. {func.id}('*_width')")
+            elif isinstance(node, ast.Name) and node.id not in (*_GLOB_FUNCTIONS, *_PLAIN_FUNCTIONS):
+                if node.id not in names:
+                    raise ExpressionError(
+                        f"{self.source!r} refers to unknown parameter {node.id!r}; "
+                        f"known parameters: {sorted(names)}"
+                    )
+                used.add(node.id)
+        for glob in _collect_globs(tree):
+            if not any(fnmatch.fnmatchcase(n, glob) for n in names):
+                raise ExpressionError(f"{self.source!r}: the glob {glob!r} matches no parameter")
+        return used
+
+    def evaluate(self, values: Mapping[str, Any], *, all_names: Collection[str] | None = None) -> Any:
+        """Evaluates against active parameter values (absent names are inactive → ``None``)."""
+        namespace: dict[str, Any] = {n: values.get(n) for n in self.names}
+        if self.globs:
+            namespace.update(_glob_functions(values))
+        namespace.update(_PLAIN_FUNCTIONS)
+        return eval(self._code, {"__builtins__": {}}, namespace)  # noqa: S307 - validated AST
+
+    def __repr__(self) -> str:
+        return f"Expression({self.source!r})"
+
+
+def _collect_globs(tree: ast.AST) -> list[str]:
+    return [
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _GLOB_FUNCTIONS
+    ]
+
+
+def _glob_functions(values: Mapping[str, Any]) -> dict[str, Callable[[str], Any]]:
+    def matching(glob: str) -> list[Any]:
+        return [v for n, v in values.items() if fnmatch.fnmatchcase(n, glob)]
+
+    def numeric(glob: str) -> list[float]:
+        return [v for v in matching(glob) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+    return {
+        "sum_of": lambda g: sum(numeric(g)),
+        "max_of": lambda g: max(numeric(g), default=0),
+        "min_of": lambda g: min(numeric(g), default=0),
+        "count_of": lambda g: len(matching(g)),
+    }

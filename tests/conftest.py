@@ -1,0 +1,21 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def benchdata_dir() -> Path | None:
+    """The NAS benchmark tables: $PREDICTNAS_DATA_DIR, else ../shared/benchdata beside the repo."""
+    env = os.environ.get("PREDICTNAS_DATA_DIR")
+    candidate = Path(env) if env else REPO.parent / "shared" / "benchdata"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    d = benchdata_dir()
+    if d is None:
+        pytest.skip("benchmark tables not found: set PREDICTNAS_DATA_DIR or put them in ../shared/benchdata")
+    return d
