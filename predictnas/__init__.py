@@ -23,6 +23,16 @@ _LAZY = {
     "PathEncoder": "predictnas.encoders",
     "SequenceEncoder": "predictnas.encoders",
     "make_encoder": "predictnas.encoders",
+    "create_study": "predictnas.study",
+    "load_study": "predictnas.study",
+    "Study": "predictnas.study",
+    "FrozenTrial": "predictnas.study",
+    "TrialState": "predictnas.study",
+    "Objective": "predictnas.study",
+    "Evaluator": "predictnas.evaluators",
+    "EvalResult": "predictnas.evaluators",
+    "FunctionEvaluator": "predictnas.evaluators",
+    "TableEvaluator": "predictnas.evaluators",
 }
 
 __all__ = ["__version__", *_LAZY]

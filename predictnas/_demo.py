@@ -33,7 +33,29 @@ def describe_space(space: SearchSpace, *, n_samples: int = 3, seed: int = 0) -> 
         print(f"   {name:8s} encoding: {np.shape(flat)[-1]:4d} features  [{head}{', ...' if np.size(flat) > 16 else ''}]")
 
 
-def run_demo(*, seed: int = 0) -> None:
+def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", budget: int = 32) -> None:
+    """Shows the shipped spaces, then runs (or resumes) a real accuracy-vs-MACs search on digits."""
+    from predictnas.study import create_study
+    from predictnas.study._definition import build_evaluator
+    from predictnas.study._summary import format_front, format_status
+
+    print("Shipped search spaces:")
     for name in list_spaces():
-        describe_space(load_space(name), seed=seed)
+        space = load_space(name)
+        print(f"  {name:20s} {len(space.params):3d} params  {space.spec.get('description', '')}")
+    print()
+    describe_space(load_space("digits_cnn"), seed=seed)
+    print()
+    print(f"Searching digits_cnn: CNNs trained from scratch on 8x8 digits, accuracy vs MACs -> {storage}")
+    print("(interrupt at any time; `make demo` again resumes where it stopped)")
+    config = {"type": "function", "entry_point": "predictnas.examples.digits:train_and_evaluate", "options": {"epochs": 3}}
+    study = create_study(
+        space="digits_cnn", objectives={"acc": "maximize", "macs": "minimize"}, storage=storage, seed=seed,
+        proposer="nsga2", proposer_options={"pop_size": 12}, budget=budget, batch_size=4, evaluator=config,
+        name="demo", load_if_exists=True,
+    )
+    with study:
+        study.optimize(build_evaluator(study.definition["evaluator"], study.space), show_progress=True)
+        print(format_front(study))
         print()
+        print(format_status(study))

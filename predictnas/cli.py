@@ -34,6 +34,57 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from predictnas.study._definition import run_definition
+    from predictnas.study._summary import format_front
+
+    study, evaluator = run_definition(args.study, storage=args.storage, budget=args.budget, seed=args.seed, table=args.table)
+    print(f"study file: {study.path}", file=sys.stderr)
+    with study:
+        study.optimize(evaluator, show_progress=not args.no_progress)
+        print(format_front(study))
+    return 0
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from predictnas.study import load_study
+    from predictnas.study._definition import build_evaluator
+    from predictnas.study._summary import format_front
+
+    with load_study(args.storage) as study:
+        evaluator = build_evaluator(study.definition.get("evaluator"), study.space)
+        if args.budget is not None and args.budget != study.budget:
+            study.set_budget(args.budget)
+        study.optimize(evaluator, show_progress=not args.no_progress)
+        print(format_front(study))
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from predictnas.study import load_study
+    from predictnas.study._summary import format_front, format_status
+
+    with load_study(args.storage, readonly=True) as study:
+        print(format_status(study))
+        if args.front:
+            print(format_front(study))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from predictnas.study import load_study
+    from predictnas.study._summary import export_trials
+
+    with load_study(args.storage, readonly=True) as study:
+        text = export_trials(study, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="predictnas",
@@ -53,6 +104,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=3, help="number of samples to show (default 3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=_cmd_space)
+
+    p = sub.add_parser(
+        "run", help="run a study definition (studies/*.toml)",
+        description="Create the study a definition file describes and run it to its budget. "
+        "Relative paths in the definition resolve against its own folder.",
+    )
+    p.add_argument("study", help="study definition (.toml)")
+    p.add_argument("--storage", help="study file to create (default: the definition's storage)")
+    p.add_argument("--budget", type=int, help="total number of trials (default: the definition's budget)")
+    p.add_argument("--seed", type=int, help="random seed (default: the definition's seed)")
+    p.add_argument("--table", help="CSV table for a table evaluator (overrides the definition's path)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("resume", help="continue a study file to its budget",
+                       description="Continue a study where its file stops (trials left running are re-run).")
+    p.add_argument("storage", help="study file (.db)")
+    p.add_argument("--budget", type=int, help="new total number of trials (default: the stored budget)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_resume)
+
+    p = sub.add_parser("status", help="summarise a study file", description="Print a short summary of a study file (read-only).")
+    p.add_argument("storage", help="study file (.db)")
+    p.add_argument("--front", action="store_true", help="also print the Pareto front")
+    p.set_defaults(func=_cmd_status)
+
+    p = sub.add_parser("export", help="export all trials as CSV or JSONL",
+                       description="Export one row per trial: number, state, parameters, objectives, ... (read-only).")
+    p.add_argument("storage", help="study file (.db)")
+    p.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default csv)")
+    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("demo", help="run the demo (the main job of `make demo`)", description="Run the built-in demo.")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -7,7 +7,10 @@ import zipfile
 
 import pytest
 
-from conftest import REPO
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
 
 
 def test_stdlib_encodings_module_is_the_one_imported():

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from predictnas._validation import SpecReader as _Node
 from predictnas.exceptions import InvalidSpecError
 from predictnas.spaces._cell import CellStructure
 from predictnas.spaces._expr import Expression, ExpressionError
@@ -23,72 +24,6 @@ from predictnas.spaces._space import ENUMERATION_LIMIT, Constraint, SearchSpace,
 
 SCHEMA_VERSION = 1
 _SATISFIABILITY_SAMPLES = 5_000
-_RESERVED_TEXT = (",", "=", "|", "~", "+")
-
-
-class _Node:
-    """A spec dict with its key path: typed getters, and an error for any key not read."""
-
-    def __init__(self, data: Any, source: str, path: str) -> None:
-        self.source, self.path = source, path
-        if not isinstance(data, Mapping):
-            self.fail(f"must be a table (mapping); got {type(data).__name__} {data!r}")
-        self.data: Mapping[str, Any] = data
-        self._read: set[str] = set()
-
-    def fail(self, message: str, key: str | None = None) -> None:
-        path = ".".join(filter(None, (self.path, key))) or None
-        raise InvalidSpecError(message, source=self.source, key=path)
-
-    def child_path(self, key: str) -> str:
-        return ".".join(filter(None, (self.path, key)))
-
-    def get(self, key: str, types: type | tuple[type, ...], *, required: bool = False, default: Any = None) -> Any:
-        self._read.add(key)
-        if key not in self.data:
-            if required:
-                self.fail(f"missing required key {key!r}", None)
-            return default
-        value = self.data[key]
-        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-            self.fail(f"must be {_type_names(types)}; got {value!r}", key)
-        if not isinstance(value, types):
-            self.fail(f"must be {_type_names(types)}; got {type(value).__name__} {value!r}", key)
-        return value
-
-    def node(self, key: str, *, required: bool = False) -> _Node | None:
-        value = self.get(key, (dict,), required=required)
-        return None if value is None else _Node(value, self.source, self.child_path(key))
-
-    def value_list(self, key: str, *, required: bool = True, default: Any = None) -> list[Any] | None:
-        if key not in self.data and not required:
-            self._read.add(key)
-            return default
-        values = self.get(key, (list,), required=required, default=default)
-        if values is None:
-            return None
-        if not values:
-            self.fail("is an empty list; give at least one choice", key)
-        for v in values:
-            if isinstance(v, (list, dict)):
-                self.fail(f"choices must be numbers, strings or booleans; got {v!r}", key)
-            if isinstance(v, str) and any(ch in v for ch in _RESERVED_TEXT):
-                self.fail(f"choice {v!r} contains one of {list(_RESERVED_TEXT)}, which architecture strings reserve", key)
-        if len({(type(v).__name__, v) for v in values}) != len(values):
-            self.fail(f"has duplicate choices {values!r}", key)
-        return values
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self._read)
-        if unknown:
-            self.fail(f"unknown key(s) {unknown}; allowed here: {sorted(self._read)}")
-
-
-def _type_names(types: type | tuple[type, ...]) -> str:
-    names = {int: "an integer", str: "a string", list: "a list", dict: "a table", float: "a number", bool: "a boolean"}
-    return " or ".join(names.get(t, t.__name__) for t in (types if isinstance(types, tuple) else (types,)))
-
-
 # -- locating specs -----------------------------------------------------------------------------
 def spec_dirs() -> list[Path]:
     """Folders holding the built-in specs: the wheel's copy, then a source checkout's ``encodings/``."""

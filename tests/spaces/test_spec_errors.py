@@ -7,6 +7,10 @@ from predictnas.exceptions import InvalidSpecError
 
 BASE = {"schema_version": 1, "kind": "space", "name": "t"}
 
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
 
 def spec(**extra):
     return {**BASE, **extra}
@@ -57,8 +61,7 @@ def test_toml_syntax_error_names_the_file(tmp_path):
 
 
 def test_typo_in_a_shipped_spec_is_reported_with_its_key(tmp_path):
-    from conftest import REPO
-
+    
     text = (REPO / "encodings" / "ofa_mbv3.toml").read_text().replace("expand = [3, 4, 6]", "expnad = []")
     with pytest.raises(InvalidSpecError) as info:
         pn.load_space(write(tmp_path, text))

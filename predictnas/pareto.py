@@ -1,0 +1,84 @@
+"""Pareto utilities: orientation, non-dominated sorting, hypervolume, HV ratio, front recall.
+
+Conventions (documented once, used everywhere):
+
+- ``F`` is ``(n, m)`` in **minimisation** form (maximised objectives are negated by
+  :func:`to_minimization`).
+- Hypervolume is computed on objectives **min-max normalised** to ``[0, 1]`` with given
+  ``lower``/``upper`` bounds (per objective, in minimisation form), against the **reference point
+  1.1** in every objective. Points worse than the reference point contribute nothing.
+- The **HV ratio** of a found set against a fully known table is
+  ``HV(found) / HV(true Pareto front)``, both normalised by the min and max of the *whole table*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+REFERENCE_POINT = 1.1
+
+
+def to_minimization(Y: np.ndarray, directions: Sequence[str]) -> np.ndarray:
+    """``(n, m)`` values in the objectives' own directions -> minimisation form."""
+    Y = np.asarray(Y, dtype=np.float64)
+    signs = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
+    return Y * signs
+
+
+def non_dominated_ranks(F: np.ndarray) -> np.ndarray:
+    """Front index (0 = Pareto front) of every row of ``F`` (minimisation), ``(n,)`` int."""
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    F = np.asarray(F, dtype=np.float64)
+    if len(F) == 0:
+        return np.zeros(0, dtype=int)
+    _, ranks = NonDominatedSorting().do(F, return_rank=True)
+    return np.asarray(ranks, dtype=int)
+
+
+def pareto_mask(F: np.ndarray) -> np.ndarray:
+    """``(n,)`` bool: rows of ``F`` (minimisation) that no other row dominates (duplicates all kept)."""
+    F = np.asarray(F, dtype=np.float64)
+    n = len(F)
+    mask = np.ones(n, dtype=bool)
+    for i in range(n):
+        dominated = np.all(F <= F[i], axis=1) & np.any(F < F[i], axis=1)
+        mask[i] = not dominated.any()
+    return mask
+
+
+def normalize(F: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Min-max normalisation; an objective with ``upper == lower`` maps to 0."""
+    F = np.asarray(F, dtype=np.float64)
+    span = np.where(np.asarray(upper) > np.asarray(lower), np.asarray(upper) - np.asarray(lower), 1.0)
+    return (F - lower) / span
+
+
+def hypervolume(F: np.ndarray, *, lower: np.ndarray, upper: np.ndarray, ref: float = REFERENCE_POINT) -> float:
+    """Hypervolume of ``F`` (minimisation) after normalising with ``lower``/``upper``; ref point ``ref``."""
+    from pymoo.indicators.hv import HV
+
+    F = np.asarray(F, dtype=np.float64)
+    if len(F) == 0:
+        return 0.0
+    Z = normalize(F, lower, upper)
+    Z = Z[np.all(Z < ref, axis=1)]
+    if len(Z) == 0:
+        return 0.0
+    return float(HV(ref_point=np.full(F.shape[1], ref))(Z))
+
+
+def hv_ratio(F_found: np.ndarray, F_all: np.ndarray) -> float:
+    """HV of the found set over HV of the true front, both normalised by the whole table's range."""
+    F_all = np.asarray(F_all, dtype=np.float64)
+    lower, upper = F_all.min(axis=0), F_all.max(axis=0)
+    true_hv = hypervolume(F_all[pareto_mask(F_all)], lower=lower, upper=upper)
+    return hypervolume(F_found, lower=lower, upper=upper) / true_hv if true_hv > 0 else float("nan")
+
+
+def front_recall(found_rows: Sequence[int], F_all: np.ndarray) -> float:
+    """Share of the table's true Pareto-front rows whose index is in ``found_rows``."""
+    front = set(np.flatnonzero(pareto_mask(np.asarray(F_all, dtype=np.float64))).tolist())
+    return len(front & set(found_rows)) / len(front)

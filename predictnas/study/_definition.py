@@ -1,0 +1,167 @@
+"""Declarative study definitions (``studies/*.toml``) and rebuilding evaluators on resume.
+
+Relative paths resolve against the definition's own folder; ``${VAR}`` and ``${VAR:-default}``
+expand from the environment (e.g. ``${PREDICTNAS_DATA_DIR:-../../shared/benchdata}``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from predictnas._validation import SpecReader
+from predictnas.evaluators import Evaluator, FunctionEvaluator, TableEvaluator
+from predictnas.exceptions import InvalidSpecError
+from predictnas.spaces import SearchSpace, load_space
+from predictnas.study._study import Study, create_study
+from predictnas.study._types import Objective
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand(text: str) -> str:
+    """Expands ``${VAR}`` / ``${VAR:-default}``; an unset variable without default is an error."""
+
+    def sub(m: re.Match[str]) -> str:
+        value = os.environ.get(m.group(1))
+        if value is None:
+            if m.group(2) is None:
+                raise InvalidSpecError(f"{text!r} uses ${{{m.group(1)}}}, which is not set; set it or add a default.")
+            return m.group(2)
+        return value
+
+    return _VAR.sub(sub, text)
+
+
+def _resolve(base: Path, text: str) -> Path:
+    path = Path(expand(text)).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def run_definition(
+    path: str | Path,
+    *,
+    storage: str | Path | None = None,
+    budget: int | None = None,
+    seed: int | None = None,
+    table: str | Path | None = None,
+) -> tuple[Study, Evaluator]:
+    """Creates the study a definition file describes and its evaluator (command-line overrides win)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidSpecError(f"Study definition {str(path)!r} does not exist.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidSpecError(f"is not valid TOML ({exc})", source=str(path)) from None
+    base = path.resolve().parent
+    root = SpecReader(raw, str(path), "")
+    if root.get("schema_version", int, required=True) != 1:
+        root.fail("schema_version must be 1", "schema_version")
+    if root.get("kind", str, required=True) != "study":
+        root.fail("must be \"study\" for a study definition", "kind")
+    name = root.get("name", str, required=True)
+    space_ref = root.get("space", str, required=True)
+    space = _load_space_ref(space_ref, base, root)
+    objectives = _objectives(root)
+    constraints = root.get("constraints", list, default=[])
+    proposer = root.node("proposer")
+    proposer_name, proposer_options = "random", {}
+    if proposer is not None:
+        proposer_name = proposer.get("name", str, default="random")
+        proposer_options = dict(proposer.get("options", dict, default={}))
+        proposer.done()
+    study_budget = root.get("budget", int, required=True)
+    batch_size = root.get("batch_size", int, default=1)
+    study_seed = root.get("seed", int, default=0)
+    storage_text = root.get("storage", str, default=f"{name}.db")
+    evaluator_node = root.node("evaluator", required=True)
+    assert evaluator_node is not None
+    config = _evaluator_config(evaluator_node, base, table)
+    root.done()
+    evaluator = build_evaluator(config, space)
+    storage_path = Path(storage) if storage is not None else _resolve(base, storage_text)
+    study = create_study(
+        space=space, objectives=objectives, storage=storage_path,
+        seed=study_seed if seed is None else seed, proposer=proposer_name, proposer_options=proposer_options,
+        constraints=constraints, name=name, budget=study_budget if budget is None else budget,
+        batch_size=batch_size, evaluator=config,
+    )
+    return study, evaluator
+
+
+def _load_space_ref(ref: str, base: Path, root: SpecReader) -> SearchSpace:
+    candidate = base / ref
+    try:
+        return load_space(candidate if ref.endswith(".toml") and candidate.exists() else ref)
+    except InvalidSpecError as exc:
+        if exc.source is None:  # unknown name: point at the key
+            root.fail(str(exc), "space")
+        raise
+
+
+def _objectives(root: SpecReader) -> list[Objective]:
+    node = root.node("objectives", required=True)
+    assert node is not None
+    out = []
+    for oname in node.data:
+        value = node.get(oname, (str, dict), required=True)
+        if isinstance(value, str):
+            direction, cheap = value, False
+        else:
+            sub = SpecReader(value, node.source, node.child_path(oname))
+            direction = sub.get("direction", str, required=True)
+            cheap = sub.get("cheap", bool, default=False)
+            sub.done()
+        if direction not in ("minimize", "maximize"):
+            node.fail(f"direction must be \"minimize\" or \"maximize\"; got {direction!r}", oname)
+        out.append(Objective(oname, direction, cheap))  # type: ignore[arg-type]
+    node.done()
+    if not out:
+        node.fail("needs at least one objective, e.g. acc = \"maximize\"")
+    return out
+
+
+def _evaluator_config(node: SpecReader, base: Path, table: str | Path | None) -> dict[str, Any]:
+    kind = node.get("type", str, required=True)
+    if kind == "table":
+        path = Path(table).resolve() if table is not None else _resolve(base, node.get("path", str, required=True))
+        if table is not None:
+            node.get("path", str)
+        metrics = node.get("metrics", dict, required=True)
+        config = {"type": "table", "path": str(path), "metrics": dict(metrics),
+                  "cheap": list(node.get("cheap", list, default=[])), "arch_column": node.get("arch_column", str)}
+    elif kind == "function":
+        config = {"type": "function", "entry_point": node.get("entry_point", str, required=True),
+                  "options": dict(node.get("options", dict, default={}))}
+    else:
+        node.fail(f"unknown evaluator type {kind!r}; use \"table\" or \"function\"", "type")
+        raise AssertionError
+    node.done()
+    return config
+
+
+def build_evaluator(config: dict[str, Any] | None, space: SearchSpace) -> Evaluator:
+    """Rebuilds the evaluator recorded in a study definition."""
+    if not config:
+        raise InvalidSpecError("This study records no evaluator; drive it from Python with study.optimize(evaluator).")
+    if config["type"] == "table":
+        return TableEvaluator(config["path"], space, config["metrics"], cheap=config.get("cheap", ()),
+                              arch_column=config.get("arch_column"))
+    module_name, _, attr = config["entry_point"].partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise InvalidSpecError(f"Evaluator entry point {config['entry_point']!r} cannot be loaded ({exc}); "
+                               "use \"package.module:function\".") from None
+    if isinstance(target, Evaluator):
+        return target
+    if isinstance(target, type) and issubclass(target, Evaluator):
+        return target(**config.get("options", {}))
+    if config.get("options"):
+        return FunctionEvaluator(lambda arch: target(arch, **config["options"]))
+    return FunctionEvaluator(target)

@@ -1,0 +1,475 @@
+"""``Study``: ask/tell/optimize over a study file; its state is the replay of the event log."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from predictnas._version import __version__
+from predictnas.evaluators._base import Evaluator, as_result
+from predictnas.exceptions import (
+    IncompatibleStudyFileError,
+    InvalidArchitectureError,
+    InvalidSpecError,
+    InvalidValuesError,
+    PredictNASError,
+    StudyError,
+)
+from predictnas.proposers import ProposalContext, Proposer, make_proposer
+from predictnas.spaces import Arch, SearchSpace, space_from_spec
+from predictnas.study._storage import StudyFile
+from predictnas.study._types import FrozenTrial, Objective, OutcomeConstraint, TrialState, is_finite_number
+
+logger = logging.getLogger("predictnas.study")
+
+
+class Study:
+    """A multi-objective architecture search backed by a study file.
+
+    Build one with :func:`create_study` or :func:`load_study`, never directly. Every random step
+    draws from ``numpy.random.default_rng([seed, step])``, so a resumed study proposes exactly what
+    an uninterrupted one would.
+    """
+
+    def __init__(self, file: StudyFile, *, proposer: Proposer | None = None) -> None:
+        self._file = file
+        self._trials: list[FrozenTrial] = []
+        self._step = 0
+        self._last_seq = 0
+        self.definition: dict[str, Any] = {}
+        self.wall_time_s = 0.0
+        self._first_ts: float | None = None
+        self._replay()
+        if not self.definition:
+            raise IncompatibleStudyFileError(f"{file.path}: holds no study definition (empty or truncated study file).")
+        d = self.definition
+        self.name: str = d["name"]
+        self.seed: int = int(d["seed"])
+        self.space: SearchSpace = space_from_spec(d["space"], source=f"{file.path or '<memory>'}:space")
+        self.objectives = tuple(Objective(o["name"], o["direction"], bool(o.get("cheap", False))) for o in d["objectives"])
+        self.constraints = tuple(OutcomeConstraint.parse(c) for c in d.get("constraints", []))
+        self.budget: int | None = d.get("budget")
+        self.batch_size: int = int(d.get("batch_size", 1))
+        self.proposer = proposer or make_proposer(d["proposer"]["name"], d["proposer"].get("options"))
+
+    # -- replay ---------------------------------------------------------------------------------
+    def _replay(self) -> None:
+        for seq, op, payload, ts in self._file.read(self._last_seq):
+            self._last_seq = seq
+            self._first_ts = self._first_ts or ts
+            self.wall_time_s = ts - self._first_ts
+            if op == "create":
+                self.definition = payload["definition"]
+            elif op == "ask":
+                self._step = payload["step"] + 1
+                for t in payload["trials"]:
+                    assert t["number"] == len(self._trials), "trial numbers are sequential"
+                    self._trials.append(
+                        FrozenTrial(t["number"], Arch(t["params"]), t["key"], TrialState.RUNNING, payload["step"])
+                    )
+            elif op == "tell":
+                old = self._trials[payload["number"]]
+                self._trials[payload["number"]] = FrozenTrial(
+                    old.number, old.arch, old.key, TrialState(payload["state"]), old.step,
+                    values=payload.get("values", {}), cheap=payload.get("cheap", {}),
+                    user_attrs={**old.user_attrs, **payload.get("user_attrs", {})}, error=payload.get("error"),
+                    cache_of=payload.get("cache_of"), duration_s=payload.get("duration_s"),
+                )
+            elif op == "budget":
+                self.definition["budget"] = payload["budget"]
+                self.budget = payload["budget"]
+            elif op == "attr":
+                old = self._trials[payload["number"]]
+                attrs = {**old.user_attrs, payload["key"]: payload["value"]}
+                self._trials[payload["number"]] = FrozenTrial(**{**old.__dict__, "user_attrs": attrs})
+
+    # -- read access ----------------------------------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        return self._file.path
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        return tuple(o.direction for o in self.objectives)
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """All trials in number order (snapshots)."""
+        return list(self._trials)
+
+    def _metric_names(self) -> list[str]:
+        names = [o.name for o in self.objectives]
+        return names + [c.metric for c in self.constraints if c.metric not in names]
+
+    def is_feasible(self, trial: FrozenTrial) -> bool:
+        return all(c.violation(trial.values[c.metric]) == 0 for c in self.constraints)
+
+    def _complete(self) -> list[FrozenTrial]:
+        return [t for t in self._trials if t.state is TrialState.COMPLETE]
+
+    def objective_matrix(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
+        """``(n, m)`` objective values of ``trials`` in minimisation form."""
+        from predictnas.pareto import to_minimization
+
+        Y = np.array([[t.values[o.name] for o in self.objectives] for t in trials], dtype=np.float64)
+        return to_minimization(Y.reshape(len(trials), len(self.objectives)), self.directions)
+
+    def pareto_front(self) -> list[FrozenTrial]:
+        """Feasible complete trials that no other feasible complete trial dominates (cache hits excluded)."""
+        from predictnas.pareto import pareto_mask
+
+        feasible = [t for t in self._complete() if self.is_feasible(t) and t.cache_of is None]
+        if not feasible:
+            return []
+        mask = pareto_mask(self.objective_matrix(feasible))
+        return [t for t, keep in zip(feasible, mask) if keep]
+
+    def hypervolume(self, *, lower: Sequence[float] | None = None, upper: Sequence[float] | None = None) -> float:
+        """Hypervolume of the feasible complete trials (see :mod:`predictnas.pareto` for the convention).
+
+        Args:
+            lower: Per-objective lower bounds in minimisation form (default: observed minimum).
+            upper: Per-objective upper bounds in minimisation form (default: observed maximum).
+        """
+        from predictnas.pareto import hypervolume
+
+        feasible = [t for t in self._complete() if self.is_feasible(t)]
+        if not feasible:
+            return 0.0
+        F = self.objective_matrix(feasible)
+        lo = np.asarray(lower, dtype=float) if lower is not None else F.min(axis=0)
+        hi = np.asarray(upper, dtype=float) if upper is not None else F.max(axis=0)
+        return hypervolume(F, lower=lo, upper=hi)
+
+    def trial_rows(self) -> list[dict[str, Any]]:
+        """One flat dict per trial: number, state, parameters, objective values, cheap stats, ..."""
+        rows = []
+        for t in self._trials:
+            row: dict[str, Any] = {"number": t.number, "state": t.state.value}
+            row.update({p: t.arch.get(p) for p in self.space.param_names})
+            row.update({m: t.values.get(m) for m in self._metric_names()})
+            row.update({f"cheap_{k}": v for k, v in t.cheap.items()})
+            row.update({"arch": self.space.to_string(t.arch), "key": t.key, "step": t.step,
+                        "cache_of": t.cache_of, "duration_s": t.duration_s, "error": t.error})
+            row.update({f"user_{k}": v for k, v in t.user_attrs.items()})
+            rows.append(row)
+        return rows
+
+    def trials_dataframe(self) -> Any:
+        """The trials as a pandas ``DataFrame`` (one row per trial, see :meth:`trial_rows`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.trial_rows())
+
+    # -- ask / tell -----------------------------------------------------------------------------
+    def _context(self) -> ProposalContext:
+        return ProposalContext(
+            space=self.space, objectives=self.objectives, constraints=self.constraints,
+            complete=tuple(t for t in self._complete() if t.cache_of is None),
+            pending=tuple(t.arch for t in self._trials if t.state is TrialState.RUNNING),
+            seen_keys=frozenset(t.key for t in self._trials), step=self._step,
+        )
+
+    def ask(self, n: int = 1, *, archs: Iterable[Mapping[str, Any]] | None = None) -> list[FrozenTrial]:
+        """Creates ``n`` trials proposed by the proposer, or one per given architecture.
+
+        An architecture whose canonical key already has a complete trial is not evaluated again:
+        its trial is recorded complete at once with the earlier values (``cache_of`` says which).
+
+        Returns:
+            The new trials; those still ``RUNNING`` must be evaluated and told.
+        """
+        self._check_writable()
+        if archs is None:
+            if not isinstance(n, int) or n < 1:
+                raise InvalidValuesError(f"ask(n) needs a positive integer n; got {n!r}.")
+            rng = np.random.default_rng([self.seed, self._step])
+            proposed = self.proposer.propose(self._context(), n, rng=rng)
+        else:
+            try:
+                proposed = [self.space.make_arch(a) for a in archs]
+            except InvalidArchitectureError as exc:
+                raise InvalidArchitectureError(f"ask(archs=...): {exc}") from None
+        done = {t.key: t for t in self._complete() if t.cache_of is None}
+        entries, tells = [], []
+        for i, arch in enumerate(proposed):
+            number = len(self._trials) + i
+            key = self.space.canonical_key(arch)
+            entries.append({"number": number, "params": arch.to_dict(), "key": key})
+            if key in done:
+                source = done[key]
+                tells.append(("tell", {"number": number, "state": "complete", "values": source.values,
+                                       "cheap": source.cheap, "cache_of": source.number}))
+                logger.info("trial %d: cache hit of trial %d (%s)", number, source.number, key)
+        self._file.append([("ask", {"step": self._step, "trials": entries}), *tells])
+        self._replay()
+        return [self._trials[e["number"]] for e in entries]
+
+    def tell(
+        self,
+        trial: FrozenTrial | int,
+        values: Mapping[str, float] | None = None,
+        *,
+        state: TrialState | str = TrialState.COMPLETE,
+        cheap: Mapping[str, float] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        duration_s: float | None = None,
+    ) -> FrozenTrial:
+        """Records the outcome of a running trial (``state="failed"`` with an ``error`` for failures).
+
+        Raises:
+            InvalidValuesError: unknown trial, trial already finished, or values that do not match
+                the objectives (missing, unknown, NaN/inf). Nothing is stored then.
+        """
+        self._check_writable()
+        number = trial.number if isinstance(trial, FrozenTrial) else trial
+        if not isinstance(number, int) or not 0 <= number < len(self._trials):
+            raise InvalidValuesError(f"Trial {number!r} does not exist (the study has {len(self._trials)} trials).")
+        if self._trials[number].state is not TrialState.RUNNING:
+            raise InvalidValuesError(f"Trial {number} is already {self._trials[number].state.value}; it cannot be told again.")
+        try:
+            state = TrialState(state)
+        except ValueError:
+            raise InvalidValuesError(f"Unknown state {state!r}; use \"complete\" or \"failed\".") from None
+        payload: dict[str, Any] = {"number": number, "state": state.value}
+        if state is TrialState.COMPLETE:
+            payload["values"] = self._check_values(values)
+        elif state is TrialState.FAILED:
+            payload["error"] = str(error or "failed")
+        else:
+            raise InvalidValuesError("tell() records a finished trial; state must be \"complete\" or \"failed\".")
+        if cheap:
+            payload["cheap"] = {k: float(v) for k, v in cheap.items() if is_finite_number(v)}
+        if user_attrs:
+            payload["user_attrs"] = _jsonable(dict(user_attrs))
+        if duration_s is not None:
+            payload["duration_s"] = float(duration_s)
+        self._file.append([("tell", payload)])
+        self._replay()
+        return self._trials[number]
+
+    def _check_values(self, values: Mapping[str, float] | None) -> dict[str, float]:
+        names = self._metric_names()
+        if not isinstance(values, Mapping):
+            raise InvalidValuesError(
+                f"Values must be a mapping of {names} to numbers; got {type(values).__name__} {values!r}."
+            )
+        problems = []
+        missing = [m for m in names if m not in values]
+        unknown = [k for k in values if k not in names]
+        if missing:
+            problems.append(f"missing {missing}")
+        if unknown:
+            problems.append(f"unknown {unknown}")
+        bad = {k: v for k, v in values.items() if k in names and not is_finite_number(v)}
+        if bad:
+            problems.append(f"not finite numbers: {bad}")
+        if problems:
+            raise InvalidValuesError(f"Values {dict(values)!r} do not fit the study's metrics {names}: {'; '.join(problems)}.")
+        return {m: float(values[m]) for m in names}
+
+    def set_budget(self, budget: int) -> None:
+        """Records a new total budget (e.g. ``predictnas resume --budget N``)."""
+        self._check_writable()
+        if not isinstance(budget, int) or budget < 1:
+            raise InvalidSpecError(f"budget must be a positive integer; got {budget!r}.")
+        self._file.append([("budget", {"budget": budget})])
+        self._replay()
+
+    def set_user_attr(self, trial: FrozenTrial | int, key: str, value: Any) -> None:
+        self._check_writable()
+        number = trial.number if isinstance(trial, FrozenTrial) else trial
+        self._file.append([("attr", {"number": number, "key": str(key), "value": _jsonable(value)})])
+        self._replay()
+
+    def _check_writable(self) -> None:
+        if self._file.readonly:
+            raise StudyError(f"{self.path}: this study was loaded read-only.")
+
+    # -- the loop -------------------------------------------------------------------------------
+    def optimize(
+        self,
+        evaluator: Evaluator,
+        n_trials: int | None = None,
+        *,
+        batch_size: int | None = None,
+        catch: tuple[type[BaseException], ...] = (Exception,),
+        show_progress: bool = False,
+    ) -> None:
+        """Runs ask -> evaluate -> tell until the study holds ``len(trials) + n_trials`` trials
+        (``n_trials=None``: until the study's ``budget``).
+
+        Trials left running by an interrupted process are evaluated first, under their own numbers.
+        A failing evaluation (an exception in ``catch``, NaN values, ...) marks its trial failed and
+        the study goes on; other exceptions mark it failed and propagate. A ``KeyboardInterrupt``
+        leaves the trial running, so that resuming re-runs it exactly like after a crash.
+        """
+        if n_trials is None:
+            if self.budget is None:
+                raise InvalidSpecError("optimize() needs n_trials when the study has no budget.")
+            target = self.budget
+        else:
+            target = len(self._trials) + int(n_trials)
+        q = int(batch_size or self.batch_size)
+        progress = _Progress(self, target) if show_progress else None
+        try:
+            for trial in [t for t in self._trials if t.state is TrialState.RUNNING]:
+                logger.info("re-running trial %d left running by an interrupted run", trial.number)
+                self._evaluate(evaluator, trial, catch, progress)
+            while len(self._trials) < target:
+                for trial in self.ask(min(q, target - len(self._trials))):
+                    if trial.state is TrialState.RUNNING:
+                        self._evaluate(evaluator, trial, catch, progress)
+                    elif progress:
+                        progress.update()
+        finally:
+            if progress:
+                progress.close()
+
+    def _evaluate(self, evaluator: Evaluator, trial: FrozenTrial, catch: tuple[type[BaseException], ...], progress: _Progress | None) -> None:
+        start = time.perf_counter()
+        try:
+            result = as_result(evaluator.evaluate(trial.arch))
+            names = self._metric_names()
+            extras = {k: v for k, v in result.values.items() if k not in names}  # kept as user attributes
+            values = self._check_values({k: v for k, v in result.values.items() if k in names})
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            self.tell(trial, state="failed", error=f"{type(exc).__name__}: {exc}", duration_s=time.perf_counter() - start)
+            logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
+            if progress:
+                progress.update()
+            if not isinstance(exc, catch) and not isinstance(exc, PredictNASError):
+                raise
+            return
+        self.tell(trial, values, cheap=result.cheap, user_attrs={**extras, **result.user_attrs},
+                  duration_s=time.perf_counter() - start)
+        if progress:
+            progress.update()
+
+    def close(self) -> None:
+        """Releases the study file (and its writer lock)."""
+        self._file.close()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Progress:
+    """tqdm bar: trials done, Pareto-front size, hypervolume, ETA."""
+
+    def __init__(self, study: Study, target: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.study = study
+        finished = sum(t.state is not TrialState.RUNNING for t in study.trials)
+        self.bar = tqdm(total=target, initial=finished, desc=study.name, unit="trial", dynamic_ncols=True)
+
+    def update(self) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix(front=len(self.study.pareto_front()), hv=f"{self.study.hypervolume():.4f}", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    try:
+        json.dumps(value, allow_nan=False)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def create_study(
+    *,
+    space: SearchSpace | str,
+    objectives: Mapping[str, str] | Sequence[Objective],
+    storage: str | Path | None = None,
+    seed: int = 0,
+    proposer: str = "random",
+    proposer_options: Mapping[str, Any] | None = None,
+    constraints: Sequence[str] = (),
+    name: str | None = None,
+    budget: int | None = None,
+    batch_size: int = 1,
+    evaluator: Mapping[str, Any] | None = None,
+    load_if_exists: bool = False,
+) -> Study:
+    """Creates a study (and its study file when ``storage`` is given).
+
+    Args:
+        space: A ``SearchSpace`` or a built-in space name / spec path.
+        objectives: ``{"acc": "maximize", "flops": "minimize"}`` or a list of ``Objective`` (2 or more).
+        storage: Path of the SQLite study file; ``None`` keeps the study in memory.
+        seed: Seed of every random step.
+        proposer: ``"random"`` or ``"nsga2"``; ``proposer_options`` are its keyword options.
+        constraints: Outcome constraints such as ``"latency <= 5"``.
+        name: Study name (default: the file stem or ``"study"``).
+        budget: Total number of trials ``optimize()`` runs to by default.
+        batch_size: Trials proposed per step by ``optimize()``.
+        evaluator: How to rebuild the evaluator on resume (set by study definitions).
+        load_if_exists: Load the existing file instead of failing when ``storage`` exists.
+    """
+    from predictnas.spaces import load_space
+
+    if storage is not None and Path(storage).exists():
+        if load_if_exists:
+            return load_study(storage)
+        raise StudyError(
+            f"{storage}: a study file already exists; resume it with load_study() / `predictnas resume`, "
+            "or choose another storage path."
+        )
+    space = load_space(space) if not isinstance(space, SearchSpace) else space
+    objs = [Objective(k, v) for k, v in objectives.items()] if isinstance(objectives, Mapping) else list(objectives)
+    if len(objs) < 1 or len({o.name for o in objs}) != len(objs):
+        raise InvalidSpecError(f"A study needs one or more objectives with distinct names; got {[o.name for o in objs]}.")
+    parsed = [OutcomeConstraint.parse(c) for c in constraints]
+    make_proposer(proposer, dict(proposer_options or {}))  # validate early
+    if budget is not None and (not isinstance(budget, int) or budget < 1):
+        raise InvalidSpecError(f"budget must be a positive integer; got {budget!r}.")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidSpecError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    definition = {
+        "name": name or (Path(storage).stem if storage is not None else "study"),
+        "seed": int(seed),
+        "space": space.spec,
+        "objectives": [{"name": o.name, "direction": o.direction, "cheap": o.cheap} for o in objs],
+        "constraints": [str(c) for c in parsed],
+        "proposer": {"name": proposer, "options": dict(proposer_options or {})},
+        "budget": budget,
+        "batch_size": batch_size,
+        "evaluator": dict(evaluator) if evaluator else None,
+        "predictnas_version": __version__,
+    }
+    file = StudyFile(storage, create=storage is not None, initial=[("create", {"definition": definition})])
+    return Study(file)
+
+
+def load_study(storage: str | Path, *, readonly: bool = False) -> Study:
+    """Opens an existing study file to continue it (or to read it with ``readonly=True``).
+
+    Raises:
+        StudyNotFoundError, IncompatibleStudyFileError, StudyLockedError: with a one-line reason.
+    """
+    file = StudyFile(storage, readonly=readonly)
+    try:
+        return Study(file)
+    except (KeyError, TypeError, InvalidSpecError) as exc:
+        file.close()
+        raise IncompatibleStudyFileError(f"{storage}: the study definition inside is invalid ({exc}).") from None
+    except BaseException:
+        file.close()
+        raise

@@ -1,0 +1,58 @@
+"""Plain-text summaries of a study (status table, Pareto front) and exports (CSV / JSONL)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+
+from predictnas.study._study import Study
+from predictnas.study._types import TrialState
+
+
+def format_status(study: Study) -> str:
+    counts = Counter(t.state for t in study.trials)
+    cache = sum(t.cache_of is not None for t in study.trials)
+    objectives = ", ".join(f"{o.name} ({o.direction})" for o in study.objectives)
+    lines = [
+        f"study       {study.name}  ({study.path})",
+        f"space       {study.space.name}",
+        f"objectives  {objectives}",
+        f"constraints {', '.join(map(str, study.constraints)) or '-'}",
+        f"proposer    {study.definition['proposer']['name']}   seed {study.seed}   batch {study.batch_size}",
+        f"trials      {len(study.trials)} / {study.budget or '-'}: {counts[TrialState.COMPLETE]} complete "
+        f"({cache} cache hits), {counts[TrialState.FAILED]} failed, {counts[TrialState.RUNNING]} running",
+        f"front       {len(study.pareto_front())} architectures, hypervolume {study.hypervolume():.4f} "
+        "(normalised to the observed range, ref 1.1)",
+        f"wall time   {study.wall_time_s:.1f} s",
+    ]
+    return "\n".join(lines)
+
+
+def format_front(study: Study, *, max_rows: int = 25) -> str:
+    front = sorted(study.pareto_front(), key=lambda t: [t.values[o.name] for o in study.objectives])
+    names = [o.name for o in study.objectives]
+    header = f"{'trial':>6s}  " + "  ".join(f"{n:>12s}" for n in names) + "  architecture"
+    lines = [f"Pareto front ({len(front)} architectures):", header]
+    for t in front[:max_rows]:
+        values = "  ".join(f"{t.values[n]:12.4g}" for n in names)
+        lines.append(f"{t.number:6d}  {values}  {study.space.to_string(t.arch)}")
+    if len(front) > max_rows:
+        lines.append(f"... {len(front) - max_rows} more (see `predictnas export`)")
+    return "\n".join(lines)
+
+
+def export_trials(study: Study, fmt: str) -> str:
+    """All trials as CSV (one row per trial: number, state, parameters, objectives, ...) or JSONL."""
+    rows = study.trial_rows()
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, default=str) + "\n" for r in rows)
+    buffer = io.StringIO()
+    fields: list[str] = []
+    for r in rows:
+        fields += [k for k in r if k not in fields]
+    writer = csv.DictWriter(buffer, fieldnames=fields or ["number", "state"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -1,0 +1,100 @@
+"""Value types of a study: objectives, outcome constraints, trial states and frozen trials."""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from predictnas.exceptions import InvalidSpecError
+from predictnas.spaces import Arch
+
+Direction = Literal["minimize", "maximize"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An objective: a metric name and a direction. ``cheap`` marks a metric known before evaluation."""
+
+    name: str
+    direction: Direction
+    cheap: bool = False
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("minimize", "maximize"):
+            raise InvalidSpecError(
+                f"Objective {self.name!r} has direction {self.direction!r}; use \"minimize\" or \"maximize\"."
+            )
+
+
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*([-+0-9.eE]+)\s*$")
+
+
+@dataclass(frozen=True)
+class OutcomeConstraint:
+    """An outcome constraint such as ``latency <= 5``: ``metric`` must stay on the right side of ``bound``."""
+
+    metric: str
+    op: Literal["<=", ">="]
+    bound: float
+
+    @classmethod
+    def parse(cls, text: str) -> OutcomeConstraint:
+        match = _CONSTRAINT.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise InvalidSpecError(f"Constraint {text!r} must look like \"metric <= 5\" or \"metric >= 0.9\".")
+        try:
+            bound = float(match.group(3))
+        except ValueError:
+            raise InvalidSpecError(f"Constraint {text!r}: {match.group(3)!r} is not a number.") from None
+        return cls(match.group(1), match.group(2), bound)  # type: ignore[arg-type]
+
+    def violation(self, value: float) -> float:
+        """How far ``value`` is on the wrong side (0 when satisfied)."""
+        return max(0.0, value - self.bound) if self.op == "<=" else max(0.0, self.bound - value)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.bound:g}"
+
+
+class TrialState(str, enum.Enum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """A snapshot of one trial.
+
+    Attributes:
+        number: 0-based trial number in the study.
+        arch: The architecture.
+        key: Its canonical key.
+        state: running / complete / failed.
+        values: Objective and constraint metric values (complete trials).
+        step: The ask step that proposed it.
+        cheap: Cheap statistics (FLOPs, params, proxies ...) recorded with it.
+        user_attrs: Free-form attributes.
+        error: Why it failed (failed trials).
+        cache_of: Number of the earlier trial whose result it reused (deduplication), else ``None``.
+        duration_s: Evaluation wall time.
+    """
+
+    number: int
+    arch: Arch
+    key: str
+    state: TrialState
+    step: int
+    values: dict[str, float] = field(default_factory=dict)
+    cheap: dict[str, float] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    cache_of: int | None = None
+    duration_s: float | None = None
+
+
+def is_finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

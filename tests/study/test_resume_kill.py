@@ -1,0 +1,86 @@
+"""Kill the study process with SIGKILL at random moments, resume, and compare with an uninterrupted run."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import predictnas as pn
+
+
+pytestmark = pytest.mark.slow
+
+EVALUATOR_MODULE = textwrap.dedent('''
+    import time, zlib
+    def evaluate(arch):
+        time.sleep(0.02)  # long enough that kills land in evaluations and in writes alike
+        conv = sum(v == "nor_conv_3x3" for v in arch.values()) * 3 + sum(v == "nor_conv_1x1" for v in arch.values())
+        noise = (zlib.crc32(repr(sorted(arch.items())).encode()) % 1000) / 1000
+        return {"acc": 60 + 2.0 * conv + 3 * noise, "flops": 5 + 1.5 * conv + noise}
+''')
+
+DEFINITION = textwrap.dedent('''
+    schema_version = 1
+    kind = "study"
+    name = "killme"
+    seed = 5
+    space = "nb201"
+    storage = "{storage}"
+    budget = 150
+    batch_size = 3
+    [objectives]
+    acc = "maximize"
+    flops = "minimize"
+    [evaluator]
+    type = "function"
+    entry_point = "killeval:evaluate"
+    [proposer]
+    name = "nsga2"
+    options = {{ pop_size = 12 }}
+''')
+
+
+def _cli(args, env, **kw):
+    return subprocess.Popen([sys.executable, "-m", "predictnas", *args, "--no-progress"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+
+
+def test_sigkill_at_random_moments_loses_nothing(tmp_path):
+    (tmp_path / "killeval.py").write_text(EVALUATOR_MODULE)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    for name in ("ref", "killed"):
+        (tmp_path / f"{name}.toml").write_text(DEFINITION.format(storage=f"{name}.db"))
+    ref = _cli(["run", str(tmp_path / "ref.toml")], env)
+    assert ref.wait(timeout=120) == 0, ref.stderr.read()
+
+    rng = np.random.default_rng(0)
+    proc = _cli(["run", str(tmp_path / "killed.toml")], env)
+    kills, completed_before = 0, 0
+    for _ in range(40):
+        time.sleep(rng.uniform(0.5, 1.2))
+        if proc.poll() is not None:
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        study = pn.load_study(tmp_path / "killed.db", readonly=True)
+        done = [t.number for t in study.trials if t.state.value == "complete"]
+        assert len(done) >= completed_before, "a completed trial was lost"
+        completed_before = len(done)
+        study.close()
+        proc = _cli(["resume", str(tmp_path / "killed.db")], env)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    assert kills >= 3
+    ref_study = pn.load_study(tmp_path / "ref.db", readonly=True)
+    killed_study = pn.load_study(tmp_path / "killed.db", readonly=True)
+    assert len(killed_study.trials) == 150
+    assert rows_of(killed_study) == rows_of(ref_study)
+
+
+def rows_of(study):
+    return [(t.number, t.state.value, t.key, tuple(sorted(t.values.items()))) for t in study.trials]

@@ -1,0 +1,109 @@
+"""Bad study files give one clear error and are never modified."""
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+import predictnas as pn
+from predictnas.exceptions import IncompatibleStudyFileError, StudyLockedError, StudyNotFoundError
+
+OBJ = {"acc": "maximize", "flops": "minimize"}
+
+
+def _study(tmp_path, nb201, evaluator, n=12):
+    path = tmp_path / "s.db"
+    study = pn.create_study(space=nb201, objectives=OBJ, storage=path, seed=0)
+    study.optimize(evaluator, n_trials=n, batch_size=3)
+    study.close()
+    return path
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "predictnas", *map(str, args)], capture_output=True, text=True)
+
+
+def test_not_a_study_file(tmp_path):
+    text = tmp_path / "notes.db"
+    text.write_text("hello")
+    with pytest.raises(IncompatibleStudyFileError, match="not a predictnas study file"):
+        pn.load_study(text)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    before = other.read_bytes()
+    with pytest.raises(IncompatibleStudyFileError, match="not a predictnas study file"):
+        pn.load_study(other)
+    assert other.read_bytes() == before
+    with pytest.raises(StudyNotFoundError):
+        pn.load_study(tmp_path / "missing.db")
+    res = _cli("status", text)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "not a predictnas study file" in res.stderr
+
+
+def test_newer_schema_is_refused(tmp_path, nb201, evaluator):
+    path = _study(tmp_path, nb201, evaluator)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version=99")
+    con.commit()
+    con.close()
+    with pytest.raises(IncompatibleStudyFileError, match="newer predictnas"):
+        pn.load_study(path)
+
+
+def test_truncated_file_is_refused_without_changes(tmp_path, nb201, evaluator):
+    path = _study(tmp_path, nb201, evaluator, n=300)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    before = path.read_bytes()
+    with pytest.raises(IncompatibleStudyFileError, match="corrupt|truncated|not a predictnas"):
+        pn.load_study(path)
+    assert path.read_bytes() == before
+
+
+def test_second_writer_is_refused_readers_are_not(tmp_path, nb201, evaluator):
+    path = _study(tmp_path, nb201, evaluator)
+    writer = pn.load_study(path)
+    with pytest.raises(StudyLockedError, match="open for writing by another process"):
+        pn.load_study(path)
+    res = _cli("resume", path)
+    assert res.returncode == 2 and "open for writing" in res.stderr
+    reader = pn.load_study(path, readonly=True)
+    assert len(reader.trials) == 12
+    writer.close()
+    pn.load_study(path).close()  # lock released
+
+
+def test_cli_run_status_export_resume(tmp_path, nb201_table):
+    definition = tmp_path / "nb.toml"
+    definition.write_text(
+        'schema_version = 1\nkind = "study"\nname = "nb"\nspace = "nb201"\nbudget = 30\nbatch_size = 5\n'
+        '[objectives]\nacc = "maximize"\nflops = "minimize"\n'
+        '[evaluator]\ntype = "table"\npath = "${PREDICTNAS_TEST_TABLE:-missing.csv}"\n'
+        'metrics = { acc = "acc", flops = "flops" }\n[proposer]\nname = "nsga2"\noptions = { pop_size = 10 }\n'
+    )
+    res = _cli("run", definition, "--no-progress", "--storage", tmp_path / "unused.db")
+    assert res.returncode == 2 and "missing.csv' does not exist" in res.stderr
+    res = _cli("run", definition, "--table", nb201_table, "--no-progress", "--budget", "20")
+    assert res.returncode == 0, res.stderr
+    assert "Pareto front (" in res.stdout
+    db = tmp_path / "nb.db"
+    res = _cli("run", definition, "--table", nb201_table)
+    assert res.returncode == 2 and "already exists" in res.stderr
+    res = _cli("resume", db, "--budget", "30", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    status = _cli("status", db)
+    assert "30 / 30: 30 complete" in status.stdout
+    export = _cli("export", db, "--format", "csv")
+    header, *rows = export.stdout.strip().splitlines()
+    assert header.startswith("number,state,op_0_1,op_0_2,op_1_2,op_0_3,op_1_3,op_2_3,acc,flops")
+    assert len(rows) == 30
+    assert _cli("export", db, "--format", "jsonl", "-o", tmp_path / "t.jsonl").returncode == 0
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 30
+    bad = tmp_path / "bad.toml"
+    bad.write_text(definition.read_text().replace("budget = 30", "budjet = 30"))
+    res = _cli("run", bad)
+    assert res.returncode == 2 and "missing required key 'budget' (found 'budjet': a typo?)" in res.stderr and res.stderr.count("\n") == 1
