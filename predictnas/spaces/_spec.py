@@ -130,9 +130,7 @@ def _plain_param(node: _Node, pname: str, earlier: list[Param]) -> Param:
     assert p is not None
     kind = p.get("type", str, default="categorical")
     if kind in ("categorical", "ordinal"):
-        choices = tuple(p.value_list("choices") or ())
-        if kind == "ordinal" and not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in choices):
-            pass  # ordinal strings are allowed: their order is the list order
+        choices = tuple(p.value_list("choices") or ())  # ordinal strings keep their list order
     elif kind == "integer":
         low = p.get("low", int, required=True)
         high = p.get("high", int, required=True)
