@@ -9,7 +9,7 @@ import numpy as np
 
 from predictnas.exceptions import PredictNASError
 from predictnas.spaces import Arch, SearchSpace
-from predictnas.study._types import FrozenTrial, Objective, OutcomeConstraint
+from predictnas.study._types import FrozenTrial, Objective, OutcomeConstraint, objective_matrix
 
 
 @dataclass(frozen=True)
@@ -37,10 +37,7 @@ class ProposalContext:
 
     def objective_matrix(self) -> np.ndarray:
         """``(n_complete, m)`` objective values in minimisation form."""
-        from predictnas.pareto import to_minimization
-
-        Y = np.array([[t.values[o.name] for o in self.objectives] for t in self.complete], dtype=np.float64)
-        return to_minimization(Y.reshape(len(self.complete), len(self.objectives)), [o.direction for o in self.objectives])
+        return objective_matrix(self.complete, self.objectives)
 
     def violation_matrix(self) -> np.ndarray:
         """``(n_complete, c)`` constraint violations (0 = satisfied)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +25,14 @@ from predictnas.exceptions import (
 from predictnas.proposers import ProposalContext, Proposer, make_proposer
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
 from predictnas.study._storage import StudyFile
-from predictnas.study._types import FrozenTrial, Objective, OutcomeConstraint, TrialState, is_finite_number
+from predictnas.study._types import (
+    FrozenTrial,
+    Objective,
+    OutcomeConstraint,
+    TrialState,
+    is_finite_number,
+    objective_matrix,
+)
 
 logger = logging.getLogger("predictnas.study")
 
@@ -53,7 +62,6 @@ class Study:
         self.space: SearchSpace = space_from_spec(d["space"], source=f"{file.path or '<memory>'}:space")
         self.objectives = tuple(Objective(o["name"], o["direction"], bool(o.get("cheap", False))) for o in d["objectives"])
         self.constraints = tuple(OutcomeConstraint.parse(c) for c in d.get("constraints", []))
-        self.budget: int | None = d.get("budget")
         self.batch_size: int = int(d.get("batch_size", 1))
         self.proposer = proposer or make_proposer(d["proposer"]["name"], d["proposer"].get("options"))
 
@@ -74,24 +82,28 @@ class Study:
                     )
             elif op == "tell":
                 old = self._trials[payload["number"]]
-                self._trials[payload["number"]] = FrozenTrial(
-                    old.number, old.arch, old.key, TrialState(payload["state"]), old.step,
-                    values=payload.get("values", {}), cheap=payload.get("cheap", {}),
-                    user_attrs={**old.user_attrs, **payload.get("user_attrs", {})}, error=payload.get("error"),
-                    cache_of=payload.get("cache_of"), duration_s=payload.get("duration_s"),
+                self._trials[payload["number"]] = dataclasses.replace(
+                    old, state=TrialState(payload["state"]), values=payload.get("values", {}),
+                    cheap=payload.get("cheap", {}), user_attrs={**old.user_attrs, **payload.get("user_attrs", {})},
+                    error=payload.get("error"), cache_of=payload.get("cache_of"), duration_s=payload.get("duration_s"),
                 )
             elif op == "budget":
                 self.definition["budget"] = payload["budget"]
-                self.budget = payload["budget"]
             elif op == "attr":
                 old = self._trials[payload["number"]]
-                attrs = {**old.user_attrs, payload["key"]: payload["value"]}
-                self._trials[payload["number"]] = FrozenTrial(**{**old.__dict__, "user_attrs": attrs})
+                self._trials[payload["number"]] = dataclasses.replace(
+                    old, user_attrs={**old.user_attrs, payload["key"]: payload["value"]}
+                )
 
     # -- read access ----------------------------------------------------------------------------
     @property
     def path(self) -> Path | None:
         return self._file.path
+
+    @property
+    def budget(self) -> int | None:
+        """Total number of trials ``optimize()`` runs to by default."""
+        return self.definition.get("budget")
 
     @property
     def directions(self) -> tuple[str, ...]:
@@ -114,10 +126,7 @@ class Study:
 
     def objective_matrix(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
         """``(n, m)`` objective values of ``trials`` in minimisation form."""
-        from predictnas.pareto import to_minimization
-
-        Y = np.array([[t.values[o.name] for o in self.objectives] for t in trials], dtype=np.float64)
-        return to_minimization(Y.reshape(len(trials), len(self.objectives)), self.directions)
+        return objective_matrix(trials, self.objectives)
 
     def pareto_front(self) -> list[FrozenTrial]:
         """Feasible complete trials that no other feasible complete trial dominates (cache hits excluded)."""
@@ -384,8 +393,6 @@ class _Progress:
 
 
 def _jsonable(value: Any) -> Any:
-    import json
-
     try:
         json.dumps(value, allow_nan=False)
         return value

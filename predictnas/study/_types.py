@@ -6,7 +6,10 @@ import enum
 import math
 import re
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, Literal
+
+import numpy as np
 
 from predictnas.exceptions import InvalidSpecError
 from predictnas.spaces import Arch
@@ -98,3 +101,11 @@ class FrozenTrial:
 
 def is_finite_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def objective_matrix(trials: Sequence[FrozenTrial], objectives: Sequence[Objective]) -> np.ndarray:
+    """``(n, m)`` objective values of complete ``trials`` in minimisation form."""
+    from predictnas.pareto import to_minimization
+
+    Y = np.array([[t.values[o.name] for o in objectives] for t in trials], dtype=np.float64)
+    return to_minimization(Y.reshape(len(trials), len(objectives)), [o.direction for o in objectives])
