@@ -33,6 +33,9 @@ _LAZY = {
     "EvalResult": "predictnas.evaluators",
     "FunctionEvaluator": "predictnas.evaluators",
     "TableEvaluator": "predictnas.evaluators",
+    "Supernet": "predictnas.supernets",
+    "SupernetEvaluator": "predictnas.supernets",
+    "train_supernet": "predictnas.supernets",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -33,8 +33,9 @@ def describe_space(space: SearchSpace, *, n_samples: int = 3, seed: int = 0) -> 
         print(f"   {name:8s} encoding: {np.shape(flat)[-1]:4d} features  [{head}{', ...' if np.size(flat) > 16 else ''}]")
 
 
-def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", budget: int = 32) -> None:
-    """Shows the shipped spaces, then runs (or resumes) a real accuracy-vs-MACs search on digits."""
+def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", checkpoint: str = "studies/digits_supernet.pt",
+             budget: int = 120) -> None:
+    """Shows the shipped spaces, trains the digits supernet, then runs (or resumes) an accuracy-vs-MACs search."""
     from predictnas.study import create_study
     from predictnas.study._definition import build_evaluator
     from predictnas.study._summary import format_front, format_status
@@ -46,16 +47,21 @@ def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", budget: int = 3
     print()
     describe_space(load_space("digits_cnn"), seed=seed)
     print()
-    print(f"Searching digits_cnn: CNNs trained from scratch on 8x8 digits, accuracy vs MACs -> {storage}")
-    print("(interrupt at any time; `make demo` again resumes where it stopped)")
-    config = {"type": "function", "entry_point": "predictnas.examples.digits:train_and_evaluate", "options": {"epochs": 3}}
+    print(f"1/2 Training the digits_cnn weight-sharing supernet (sandwich rule, in-place distillation) -> {checkpoint}")
+    print("    (about a minute on 2 cores; an interrupted run resumes from its last epoch, a finished one is reused)")
+    config = {"type": "supernet", "supernet": "digits_cnn", "checkpoint": checkpoint,
+              "training": {"seed": seed}, "options": {"latency": True}}
     study = create_study(
         space="digits_cnn", objectives={"acc": "maximize", "macs": "minimize"}, storage=storage, seed=seed,
-        proposer="nsga2", proposer_options={"pop_size": 12}, budget=budget, batch_size=4, evaluator=config,
+        proposer="nsga2", proposer_options={"pop_size": 24}, budget=budget, batch_size=8, evaluator=config,
         name="demo", load_if_exists=True,
     )
     with study:
-        study.optimize(build_evaluator(study.definition["evaluator"], study.space), show_progress=True)
+        evaluator = build_evaluator(study.definition["evaluator"], study.space, show_progress=True)
+        print(f"2/2 Searching: {budget} subnets scored with inherited weights (BN recalibrated), "
+              f"accuracy vs MACs -> {storage}")
+        print("    (interrupt at any time; `make demo` again resumes where it stopped)")
+        study.optimize(evaluator, show_progress=True)
         print(format_front(study))
         print()
         print(format_status(study))

@@ -38,7 +38,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from predictnas.study._definition import run_definition
     from predictnas.study._summary import format_front
 
-    study, evaluator = run_definition(args.study, storage=args.storage, budget=args.budget, seed=args.seed, table=args.table)
+    study, evaluator = run_definition(args.study, storage=args.storage, budget=args.budget, seed=args.seed, table=args.table,
+                                      show_progress=not args.no_progress)
     print(f"study file: {study.path}", file=sys.stderr)
     with study:
         study.optimize(evaluator, show_progress=not args.no_progress)
@@ -52,7 +53,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from predictnas.study._summary import format_front
 
     with load_study(args.storage) as study:
-        evaluator = build_evaluator(study.definition.get("evaluator"), study.space)
+        evaluator = build_evaluator(study.definition.get("evaluator"), study.space, show_progress=not args.no_progress)
         if args.budget is not None and args.budget != study.budget:
             study.set_budget(args.budget)
         study.optimize(evaluator, show_progress=not args.no_progress)

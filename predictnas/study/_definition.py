@@ -49,6 +49,7 @@ def run_definition(
     budget: int | None = None,
     seed: int | None = None,
     table: str | Path | None = None,
+    show_progress: bool = False,
 ) -> tuple[Study, Evaluator]:
     """Creates the study a definition file describes and its evaluator (command-line overrides win)."""
     path = Path(path)
@@ -83,7 +84,7 @@ def run_definition(
     assert evaluator_node is not None
     config = _evaluator_config(evaluator_node, base, table)
     root.done()
-    evaluator = build_evaluator(config, space)
+    evaluator = build_evaluator(config, space, show_progress=show_progress)
     storage_path = Path(storage) if storage is not None else _resolve(base, storage_text)
     study = create_study(
         space=space, objectives=objectives, storage=storage_path,
@@ -138,17 +139,31 @@ def _evaluator_config(node: SpecReader, base: Path, table: str | Path | None) ->
     elif kind == "function":
         config = {"type": "function", "entry_point": node.get("entry_point", str, required=True),
                   "options": dict(node.get("options", dict, default={}))}
+    elif kind == "supernet":
+        checkpoint = node.get("checkpoint", str)
+        config = {"type": "supernet", "supernet": node.get("supernet", str, required=True),
+                  "checkpoint": str(_resolve(base, checkpoint)) if checkpoint else None,
+                  "training": dict(node.get("training", dict, default={})),
+                  "options": dict(node.get("options", dict, default={}))}
     else:
-        node.fail(f"unknown evaluator type {kind!r}; use \"table\" or \"function\"", "type")
+        node.fail(f"unknown evaluator type {kind!r}; use \"table\", \"function\" or \"supernet\"", "type")
         raise AssertionError
     node.done()
     return config
 
 
-def build_evaluator(config: dict[str, Any] | None, space: SearchSpace) -> Evaluator:
-    """Rebuilds the evaluator recorded in a study definition."""
+def build_evaluator(config: dict[str, Any] | None, space: SearchSpace, *, show_progress: bool = False) -> Evaluator:
+    """Rebuilds the evaluator recorded in a study definition (a supernet is trained or loaded first)."""
     if not config:
         raise InvalidSpecError("This study records no evaluator; drive it from Python with study.optimize(evaluator).")
+    if config["type"] == "supernet":
+        from predictnas.supernets import build_supernet_evaluator
+
+        evaluator = build_supernet_evaluator(config, show_progress=show_progress)
+        if evaluator.supernet.space.name != space.name:
+            raise InvalidSpecError(f"Supernet {config['supernet']!r} covers space {evaluator.supernet.space.name!r}, "
+                                   f"but the study searches {space.name!r}.")
+        return evaluator
     if config["type"] == "table":
         return TableEvaluator(config["path"], space, config["metrics"], cheap=config.get("cheap", ()),
                               arch_column=config.get("arch_column"))

@@ -1,0 +1,30 @@
+"""Weight-sharing supernets: elastic layers, the supernet protocol, training, evaluation, zero-cost proxies.
+
+Implement :class:`Supernet` (one method, ``configure(arch)``) with the elastic layers below to
+make any model searchable; :func:`train_supernet` trains it with the sandwich rule and
+:class:`SupernetEvaluator` scores subnets with inherited weights.
+"""
+
+from predictnas.supernets._base import Supernet, profile, weights_hash
+from predictnas.supernets._builtin import DigitsSupernet, SequenceTransformerSupernet
+from predictnas.supernets._elastic import (
+    ElasticAttention,
+    ElasticBatchNorm2d,
+    ElasticConv2d,
+    ElasticEmbedding,
+    ElasticLayerNorm,
+    ElasticLinear,
+)
+from predictnas.supernets._evaluator import SupernetEvaluator, measure_latency, recalibrated_batchnorm
+from predictnas.supernets._proxies import PROXIES
+from predictnas.supernets._registry import BUILTIN_SUPERNETS, BuiltinSupernet, build_supernet_evaluator
+from predictnas.supernets._task import Task, digits_task, recurrence_task
+from predictnas.supernets._training import TrainingConfig, TrainingResult, load_checkpoint, train_supernet
+
+__all__ = [
+    "BUILTIN_SUPERNETS", "BuiltinSupernet", "DigitsSupernet", "ElasticAttention", "ElasticBatchNorm2d",
+    "ElasticConv2d", "ElasticEmbedding", "ElasticLayerNorm", "ElasticLinear", "PROXIES",
+    "SequenceTransformerSupernet", "Supernet", "SupernetEvaluator", "Task", "TrainingConfig", "TrainingResult",
+    "build_supernet_evaluator", "digits_task", "load_checkpoint", "measure_latency", "profile",
+    "recalibrated_batchnorm", "recurrence_task", "train_supernet", "weights_hash",
+]

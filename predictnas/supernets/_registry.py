@@ -1,0 +1,76 @@
+"""Built-in supernets by name, and building a ``SupernetEvaluator`` from a study definition's settings."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from predictnas.exceptions import InvalidSpecError
+from predictnas.supernets._base import Supernet
+from predictnas.supernets._builtin import DigitsSupernet, SequenceTransformerSupernet
+from predictnas.supernets._evaluator import SupernetEvaluator
+from predictnas.supernets._task import Task, digits_task, recurrence_task
+from predictnas.supernets._training import TrainingConfig, train_supernet
+
+
+class BuiltinSupernet(NamedTuple):
+    """A supernet class, the task it learns and its default training settings."""
+
+    make: Callable[[], Supernet]
+    task: Callable[[], Task]
+    training: TrainingConfig
+
+
+BUILTIN_SUPERNETS: dict[str, BuiltinSupernet] = {
+    "digits_cnn": BuiltinSupernet(DigitsSupernet, digits_task, TrainingConfig(epochs=40, lr=3e-3)),
+    "seq_transformer": BuiltinSupernet(SequenceTransformerSupernet, recurrence_task, TrainingConfig(epochs=20, lr=1e-3)),
+}
+
+
+def resolve_supernet(name: str) -> BuiltinSupernet:
+    """A built-in name, or ``"package.module:factory"`` where ``factory()`` returns a ``BuiltinSupernet``."""
+    if name in BUILTIN_SUPERNETS:
+        return BUILTIN_SUPERNETS[name]
+    if ":" not in name:
+        raise InvalidSpecError(f"Unknown supernet {name!r}; use one of {sorted(BUILTIN_SUPERNETS)} "
+                               "or \"package.module:factory\".")
+    module_name, _, attr = name.partition(":")
+    try:
+        target = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise InvalidSpecError(f"Supernet entry point {name!r} cannot be loaded ({exc}).") from None
+    built = target() if callable(target) else target
+    if not isinstance(built, BuiltinSupernet):
+        raise InvalidSpecError(f"Supernet entry point {name!r} must give a BuiltinSupernet(make, task, training); "
+                               f"got {type(built).__name__}.")
+    return built
+
+
+def training_config(base: TrainingConfig, overrides: Mapping[str, Any], source: str = "training") -> TrainingConfig:
+    """``base`` with the given fields replaced; unknown keys are an error naming the allowed ones."""
+    allowed = {f.name for f in fields(TrainingConfig)}
+    unknown = sorted(set(overrides) - allowed)
+    if unknown:
+        raise InvalidSpecError(f"{source}: unknown setting(s) {unknown}; allowed: {sorted(allowed)}.")
+    return replace(base, **overrides)
+
+
+def build_supernet_evaluator(config: Mapping[str, Any], *, show_progress: bool = False) -> SupernetEvaluator:
+    """Trains (or loads / resumes from ``config["checkpoint"]``) the supernet and wraps it in an evaluator.
+
+    ``config``: ``supernet`` (name or entry point), ``checkpoint`` (path, optional), ``training``
+    (``TrainingConfig`` overrides) and ``options`` (``SupernetEvaluator`` keyword arguments).
+    """
+    builtin = resolve_supernet(str(config["supernet"]))
+    training = training_config(builtin.training, config.get("training", {}))
+    supernet, task = builtin.make(), builtin.task()
+    checkpoint = config.get("checkpoint")
+    train_supernet(supernet, task, training, checkpoint=Path(checkpoint) if checkpoint else None,
+                   show_progress=show_progress)
+    try:
+        return SupernetEvaluator(supernet, task, **dict(config.get("options", {})))
+    except TypeError as exc:
+        raise InvalidSpecError(f"evaluator options: {exc}") from None
