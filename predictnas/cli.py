@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from predictnas._version import __version__
 from predictnas.exceptions import PredictNASError
@@ -34,6 +36,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_report(study: Any) -> None:
+    """Ends a run with its HTML report beside the study file (when there is something to show)."""
+    from predictnas.report import ReportError, report
+
+    if study.path is None:
+        return
+    out = Path(study.path).with_suffix(".html")
+    try:
+        report(study, out)
+        print(f"report: {out}", file=sys.stderr)
+    except ReportError as exc:
+        print(f"no report: {exc}", file=sys.stderr)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from predictnas.report import report
+    from predictnas.study import load_study
+
+    study = load_study(args.storage, readonly=True)
+    compare = load_study(args.compare, readonly=True) if args.compare else None
+    output = args.output
+    if output is None and args.format == "html":
+        output = str(Path(args.storage).with_suffix(".html"))
+    text = report(study, output, format=args.format, compare=compare, figures=args.figures)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        print(f"report written to {output}", file=sys.stderr)
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from predictnas.study._definition import run_definition
     from predictnas.study._summary import format_front
@@ -44,6 +77,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with study:
         study.optimize(evaluator, show_progress=not args.no_progress)
         print(format_front(study))
+    _write_report(study)
     return 0
 
 
@@ -58,6 +92,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
             study.set_budget(args.budget)
         study.optimize(evaluator, show_progress=not args.no_progress)
         print(format_front(study))
+    _write_report(study)
     return 0
 
 
@@ -137,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default csv)")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("report", help="write a Pareto-front report (HTML or Markdown)",
+                       description="Write a self-contained HTML report (or a Markdown summary) of a study file (read-only).")
+    p.add_argument("storage", help="study file (.db)")
+    p.add_argument("-o", "--output", help="output file (default: <study>.html beside the study; Markdown: stdout)")
+    p.add_argument("--format", choices=("html", "md"), default="html", help="html (default) or md")
+    p.add_argument("--compare", metavar="OTHER.db", help="a baseline study: both hypervolume curves on one plot")
+    p.add_argument("--figures", metavar="DIR", help="also write PNG and SVG figures into DIR")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("demo", help="run the demo (the main job of `make demo`)", description="Run the built-in demo.")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

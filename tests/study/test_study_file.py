@@ -90,11 +90,13 @@ def test_cli_run_status_export_resume(tmp_path, nb201_table):
     res = _cli("run", definition, "--table", nb201_table, "--no-progress", "--budget", "20")
     assert res.returncode == 0, res.stderr
     assert "Pareto front (" in res.stdout
+    assert "report: " in res.stderr and (tmp_path / "nb.html").stat().st_size > 100_000  # a run ends with its report
     db = tmp_path / "nb.db"
     res = _cli("run", definition, "--table", nb201_table)
     assert res.returncode == 2 and "already exists" in res.stderr
     res = _cli("resume", db, "--budget", "30", "--no-progress")
     assert res.returncode == 0, res.stderr
+    assert "| trial | acc | flops |" in _cli("report", db, "--format", "md").stdout
     status = _cli("status", db)
     assert "30 / 30: 30 complete" in status.stdout
     export = _cli("export", db, "--format", "csv")
