@@ -84,15 +84,11 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 8, 8)) ->
 
 @lru_cache(maxsize=1)
 def digits_splits(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(X_train, y_train, X_val, y_val)``: 1,297 / 500 images of shape ``(1, 8, 8)``, scaled to [0, 1]."""
-    from sklearn.datasets import load_digits
+    """``(X_train, y_train, X_val, y_val)``: the split the digits supernet uses (1,297 / 500 images)."""
+    from predictnas.supernets import digits_task
 
-    data = load_digits()
-    X = (data.images / 16.0).astype(np.float32)[:, None]
-    y = data.target.astype(np.int64)
-    order = np.random.default_rng(seed).permutation(len(X))
-    val, train = order[:500], order[500:]
-    return X[train], y[train], X[val], y[val]
+    task = digits_task(seed)
+    return task.X_train.numpy(), task.y_train.numpy(), task.X_val.numpy(), task.y_val.numpy()
 
 
 def train_and_evaluate(arch: Mapping[str, Any], *, epochs: int = 3, seed: int = 0, batch_size: int = 64) -> dict[str, float]:

@@ -71,14 +71,18 @@ class Supernet(nn.Module, abc.ABC):
             values[p.name] = pick(p.choices)
         return self.space.make_arch(values)
 
+    def reset_parameters(self, seed: int) -> None:
+        """Re-initialises every layer from ``seed`` (the global torch RNG is left as it was)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            for module in self.modules():
+                if module is not self and hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+
     def reinitialised(self, seed: int) -> Supernet:
         """A copy with freshly initialised weights (for zero-cost proxies at initialisation)."""
         clone = copy.deepcopy(self)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            for module in clone.modules():
-                if module is not clone and hasattr(module, "reset_parameters"):
-                    module.reset_parameters()
+        clone.reset_parameters(seed)
         return clone
 
 

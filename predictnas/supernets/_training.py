@@ -81,11 +81,7 @@ def train_supernet(
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, spent = int(state["epoch"]), float(state["train_s"])
     else:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            for module in supernet.modules():
-                if module is not supernet and hasattr(module, "reset_parameters"):
-                    module.reset_parameters()
+        supernet.reset_parameters(config.seed)
     steps_per_epoch = math.ceil(len(task.X_train) / config.batch_size)
     total_steps = config.epochs * steps_per_epoch
     bar = _progress(config.epochs, start_epoch, show_progress)
