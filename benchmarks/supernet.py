@@ -90,6 +90,9 @@ def main() -> None:
     print(f"{'score':36s} {'Kendall tau':>12s} {'Spearman':>9s}")
     for name, scores in rows.items():
         print(f"{name:36s} {tau(scores):12.3f} {float(spearmanr(truth, scores).statistic):9.3f}")
+    for name in ("inherited acc, BN recalibrated", "inherited acc, no recalibration"):
+        acc = np.array(rows[name])
+        print(f"{name:36s} min {acc.min():.1f}  median {np.median(acc):.1f}  max {acc.max():.1f} %")
     print(f"\n{'inherited evaluations / s (recal. incl.)':42s} {evals_per_s:8.1f}")
     print(f"{'zero-cost proxy sets / s':42s} {proxies_per_s:8.1f}")
     print(f"{'supernet training s':42s} {trained.train_s:8.1f}")
