@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from predictnas.encoders import ENCODERS
@@ -67,8 +65,6 @@ def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", checkpoint: str
         print(format_front(study))
         print()
         print(format_status(study))
-        from predictnas.report import report
+        from predictnas.report import report_beside
 
-        html_path = str(Path(storage).with_suffix(".html"))
-        report(study, html_path)
-        print(f"report      {html_path} (open it in a browser; works offline)")
+        print(f"report      {report_beside(study)} (open it in a browser; works offline)")

@@ -38,14 +38,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _write_report(study: Any) -> None:
     """Ends a run with its HTML report beside the study file (when there is something to show)."""
-    from predictnas.report import ReportError, report
+    from predictnas.report import ReportError, report_beside
 
-    if study.path is None:
-        return
-    out = Path(study.path).with_suffix(".html")
     try:
-        report(study, out)
-        print(f"report: {out}", file=sys.stderr)
+        out = report_beside(study)
+        if out is not None:
+            print(f"report: {out}", file=sys.stderr)
     except ReportError as exc:
         print(f"no report: {exc}", file=sys.stderr)
 

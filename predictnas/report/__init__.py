@@ -11,7 +11,8 @@ from pathlib import Path
 from predictnas.report._data import ReportData, ReportError, TrialPoint, hv_curve, report_data
 from predictnas.study import Study
 
-__all__ = ["ReportData", "ReportError", "TrialPoint", "hv_curve", "report", "report_data", "render_markdown"]
+__all__ = ["ReportData", "ReportError", "TrialPoint", "hv_curve", "report", "report_beside", "report_data",
+           "render_markdown"]
 
 
 def render_markdown(data: ReportData) -> str:
@@ -44,6 +45,10 @@ def report(study: Study, path: str | Path | None = None, *, format: str = "html"
     """
     if format not in ("html", "md"):
         raise ReportError(f"Unknown report format {format!r}; use \"html\" or \"md\".")
+    if path is not None:
+        taken = {Path(s.path).resolve() for s in (study, compare) if s is not None and s.path is not None}
+        if Path(path).resolve() in taken:
+            raise ReportError(f"Report output {str(path)!r} is a study file; choose another path (e.g. report.html).")
     data = report_data(study, compare=compare)
     if format == "md":
         text = render_markdown(data)
@@ -63,3 +68,12 @@ def report(study: Study, path: str | Path | None = None, *, format: str = "html"
 
         write_figures(data, Path(figures))
     return text
+
+
+def report_beside(study: Study) -> Path | None:
+    """Writes ``<study file>.html`` next to the study file (``None`` for an in-memory study)."""
+    if study.path is None:
+        return None
+    out = Path(study.path).with_suffix(".html")
+    report(study, out)
+    return out

@@ -106,7 +106,6 @@ def profile(model: nn.Module, example: torch.Tensor) -> tuple[int, int]:
     params = 0
     macs = 0
     seen: set[int] = set()
-    batch = example.shape[0]
 
     def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
         nonlocal params, macs
@@ -114,7 +113,7 @@ def profile(model: nn.Module, example: torch.Tensor) -> tuple[int, int]:
         if id(module) not in seen:
             seen.add(id(module))
             params += p
-        macs += m // batch if not hasattr(module, "count") else m
+        macs += m
 
     leaves = [m for m in model.modules() if hasattr(m, "count") or isinstance(m, _STANDARD)]
     handles = [m.register_forward_hook(hook) for m in leaves]
@@ -134,15 +133,15 @@ _STANDARD = (nn.Conv2d, nn.Linear, nn.modules.batchnorm._BatchNorm, nn.LayerNorm
 
 
 def _count(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> tuple[int, int]:
-    """``(params, macs)`` of one call; elastic layers report per sample, standard layers per batch."""
+    """``(params, macs per sample)`` of one call."""
     if hasattr(module, "count"):
         return module.count(inputs, output)
     if isinstance(module, nn.Conv2d):
         per_out = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
         bias = module.out_channels if module.bias is not None else 0
-        return module.weight.numel() + bias, output.numel() * per_out
+        return module.weight.numel() + bias, output[0].numel() * per_out
     if isinstance(module, nn.Linear):
-        return sum(p.numel() for p in module.parameters()), output.numel() * module.in_features
+        return sum(p.numel() for p in module.parameters()), output[0].numel() * module.in_features
     if isinstance(module, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm)):
         width = inputs[0].shape[1] if isinstance(module, nn.modules.batchnorm._BatchNorm) else inputs[0].shape[-1]
         return (2 * width if module.weight is not None else 0), 0

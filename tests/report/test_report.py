@@ -90,6 +90,13 @@ def test_bad_inputs_are_one_line_errors(tmp_path) -> None:
         assert proc.returncode == 2
         assert proc.stderr.count("\n") == 1 and words in proc.stderr and "Traceback" not in proc.stderr
     assert not_a_study.read_text() == "hello"
+    study_file = tmp_path / "k.db"
+    known_study(study_file).close()
+    before = study_file.read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "predictnas", "report", str(study_file), "-o", str(study_file)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "is a study file; choose another path" in proc.stderr
+    assert study_file.read_bytes() == before  # the study is not overwritten by its report
 
 
 def test_figures(tmp_path) -> None:
