@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from predictnas._version import __version__
-from predictnas.exceptions import PredictNASError
+from predictnas.exceptions import PredictNASError, StudyFileDamagedError
 
 
 def _cmd_spaces(args: argparse.Namespace) -> int:
@@ -65,15 +65,36 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _execution(args: argparse.Namespace) -> dict[str, Any]:
+    """``optimize()`` keywords from --workers / --scheduler / --timeout / --retries."""
+    options: dict[str, Any] = {"n_workers": args.workers, "timeout": args.timeout, "retries": args.retries}
+    if args.scheduler:
+        from predictnas.executors import dask_client
+
+        options["executor"] = dask_client(args.scheduler)
+    return options
+
+
+def _add_execution_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("parallel evaluation")
+    g.add_argument("--workers", type=int, metavar="K", help="evaluations in flight (default 1; >1 without --scheduler: "
+                   "local worker processes)")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="evaluate on a Dask cluster, e.g. tcp://host:8786 "
+                   "(pip install 'predictnas[dask]')")
+    g.add_argument("--timeout", type=float, metavar="S", help="seconds per evaluation; longer ones fail")
+    g.add_argument("--retries", type=int, default=0, metavar="R", help="re-run a failed evaluation up to R times (default 0)")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from predictnas.study._definition import run_definition
     from predictnas.study._summary import format_front
 
+    execution = _execution(args)  # an unreachable scheduler fails before the study file is made
     study, evaluator = run_definition(args.study, storage=args.storage, budget=args.budget, seed=args.seed, table=args.table,
                                       show_progress=not args.no_progress)
     print(f"study file: {study.path}", file=sys.stderr)
     with study:
-        study.optimize(evaluator, show_progress=not args.no_progress)
+        study.optimize(evaluator, show_progress=not args.no_progress, **execution)
         print(format_front(study))
     _write_report(study)
     return 0
@@ -84,11 +105,12 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from predictnas.study._definition import build_evaluator
     from predictnas.study._summary import format_front
 
+    execution = _execution(args)
     with load_study(args.storage) as study:
         evaluator = build_evaluator(study.definition.get("evaluator"), study.space, show_progress=not args.no_progress)
         if args.budget is not None and args.budget != study.budget:
             study.set_budget(args.budget)
-        study.optimize(evaluator, show_progress=not args.no_progress)
+        study.optimize(evaluator, show_progress=not args.no_progress, **execution)
         print(format_front(study))
     _write_report(study)
     return 0
@@ -109,7 +131,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from predictnas.study import load_study
     from predictnas.study._summary import export_trials
 
-    with load_study(args.storage, readonly=True) as study:
+    try:
+        study = load_study(args.storage, readonly=True)
+    except StudyFileDamagedError as exc:
+        study = load_study(args.storage, salvage=True)  # a damaged file: export what survived
+        print(f"predictnas: warning: {args.storage} is damaged ({study.damage or exc}); exporting the "
+              f"{len(study.trials)} trials recorded before the damage.", file=sys.stderr)
+    with study:
         text = export_trials(study, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as f:
@@ -150,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: the definition's seed)")
     p.add_argument("--table", help="CSV table for a table evaluator (overrides the definition's path)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_execution_options(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("resume", help="continue a study file to its budget",
@@ -157,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("storage", help="study file (.db)")
     p.add_argument("--budget", type=int, help="new total number of trials (default: the stored budget)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_execution_options(p)
     p.set_defaults(func=_cmd_resume)
 
     p = sub.add_parser("status", help="summarise a study file", description="Print a short summary of a study file (read-only).")
@@ -165,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("export", help="export all trials as CSV or JSONL",
-                       description="Export one row per trial: number, state, parameters, objectives, ... (read-only).")
+                       description="Export one row per trial: number, state, parameters, objectives, ... (read-only; "
+                       "of a damaged file, the trials recorded before the damage).")
     p.add_argument("storage", help="study file (.db)")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default csv)")
     p.add_argument("-o", "--output", help="output file (default: stdout)")

@@ -43,6 +43,14 @@ class IncompatibleStudyFileError(StudyError, ValueError):
     """The file is not a predictnas study, is corrupt, or comes from a newer schema."""
 
 
+class StudyFileDamagedError(IncompatibleStudyFileError):
+    """The study file is truncated or corrupt; ``predictnas export`` still reads the events before the damage."""
+
+
+class StudyWriteError(StudyError, OSError):
+    """The study file could not be written (disk full, read-only); nothing of that step was stored."""
+
+
 class StudyLockedError(StudyError, RuntimeError):
     """Another process holds the study file open for writing."""
 

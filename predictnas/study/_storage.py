@@ -1,13 +1,16 @@
 """The study file: one SQLite database (WAL) holding an append-only event log.
 
-Layout (schema version 1):
+Layout (schema version 2):
 
 - ``PRAGMA application_id`` = ``0x504E4153`` ("PNAS") marks a predictnas study file;
   ``PRAGMA user_version`` holds the schema version.
-- ``events(seq INTEGER PRIMARY KEY, op TEXT, payload TEXT, ts REAL)``: every change is one row,
-  ``payload`` is JSON. Rows are only ever appended, never updated or deleted; the study state is
-  the replay of the log. Each ``append`` is one transaction, so a SIGKILL leaves either all or none
-  of a batch.
+- ``events(seq INTEGER PRIMARY KEY, op TEXT, payload TEXT, ts REAL, crc INTEGER)``: every change
+  is one row, ``payload`` is JSON, ``crc`` the CRC-32 of ``seq``, ``op`` and ``payload`` (schema 1
+  files have no ``crc`` and are read as they are). Rows are only ever appended, never updated or
+  deleted; the study state is the replay of the log. Each ``append`` is one transaction, so a
+  SIGKILL leaves either all or none of a batch.
+- A damaged file (truncated, a flipped byte) is refused with one error naming the first bad
+  event; ``salvage=True`` (read-only) replays the intact events before it.
 
 One process at a time may open a file for writing: an advisory ``flock`` on ``<file>.lock`` (held
 until the process exits, released by the OS even on SIGKILL). A second writer gets
@@ -19,16 +22,25 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from predictnas.exceptions import IncompatibleStudyFileError, StudyLockedError, StudyNotFoundError
+from predictnas.exceptions import (
+    IncompatibleStudyFileError,
+    StudyFileDamagedError,
+    StudyLockedError,
+    StudyNotFoundError,
+    StudyWriteError,
+)
 
 APPLICATION_ID = 0x504E4153
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -41,6 +53,9 @@ class StudyFile:
             the ``initial`` events: a crash during creation leaves no half-made study.
         readonly: Open without the writer lock and refuse ``append``.
         initial: Events written into a new file (e.g. the study definition).
+        salvage: Read-only, for exporting what survived: read a private copy of the file (and its
+            WAL), with a truncated file's page count repaired, event by event up to the first
+            damaged one (``damage`` then says where). The file itself is never touched.
     """
 
     def __init__(
@@ -50,10 +65,15 @@ class StudyFile:
         create: bool = False,
         readonly: bool = False,
         initial: Sequence[tuple[str, dict[str, Any]]] = (),
+        salvage: bool = False,
     ) -> None:
         self.path = Path(path) if path is not None else None
-        self.readonly = readonly
+        self.readonly = readonly or salvage
+        self.salvage = salvage
+        self.damage: str | None = None
+        self._has_crc = True
         self._lock_fd: int | None = None
+        self._salvage_dir: tempfile.TemporaryDirectory[str] | None = None
         if self.path is None:
             self._conn = sqlite3.connect(":memory:", isolation_level=None)
             self._init_schema()
@@ -77,27 +97,60 @@ class StudyFile:
             self._start_wal()
         else:
             self._check_header()
-            if not readonly:
+            if not self.readonly:
                 self._lock()
             self._conn = self._connect()
             self._check_schema()  # before any write: a foreign file is never touched
-            if not readonly:
+            if not self.readonly:
                 self._start_wal()
 
     # -- opening --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
+        if self.salvage:
+            return sqlite3.connect(self._salvage_copy(), isolation_level=None)
         uri = f"file:{self.path}?mode=ro" if self.readonly else f"file:{self.path}"
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            if self.readonly:
+                try:
+                    conn.execute("PRAGMA application_id").fetchone()
+                except sqlite3.OperationalError:  # a read-only folder: no -shm file can be made, so no writer is active
+                    conn.close()
+                    conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
         except sqlite3.DatabaseError as exc:
             self._release()
             raise self._corrupt(exc) from None
         return conn
 
+    def _salvage_copy(self) -> Path:
+        """A private copy of the file and its WAL; a truncated copy gets its header's page count repaired."""
+        assert self.path is not None
+        self._salvage_dir = tempfile.TemporaryDirectory(prefix="predictnas-salvage-")
+        copy = Path(self._salvage_dir.name) / "study.db"
+        data = bytearray(self.path.read_bytes())
+        page_size = int.from_bytes(data[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        if len(data) >= 100 and page_size >= 512:
+            pages = len(data) // page_size
+            data = data[: pages * page_size]
+            if pages < int.from_bytes(data[28:32], "big"):
+                data[28:32] = pages.to_bytes(4, "big")
+        copy.write_bytes(bytes(data))
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        return copy
+
     def _start_wal(self) -> None:
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("BEGIN IMMEDIATE")  # a read-only file fails here, before any evaluation
+            self._conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            self.close()
+            raise self._write_error(exc) from None
 
     def _check_header(self) -> None:
         assert self.path is not None
@@ -124,10 +177,14 @@ class StudyFile:
                     f"{self.path}: was written by a newer predictnas (study schema {version}; this version reads "
                     f"up to {SCHEMA_VERSION}); upgrade predictnas to open it."
                 )
-            check = self._conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                raise IncompatibleStudyFileError(f"{self.path}: is corrupt (sqlite quick_check: {check}).")
-            self._conn.execute("SELECT count(*) FROM events").fetchone()
+            if not self.salvage:
+                check = self._conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise self._corrupt(f"sqlite quick_check: {check}")
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(events)")}
+            if not columns:
+                raise self._corrupt("no events table")
+            self._has_crc = "crc" in columns
         except sqlite3.DatabaseError as exc:
             self.close()
             raise self._corrupt(exc) from None
@@ -135,23 +192,39 @@ class StudyFile:
             self.close()
             raise
 
-    def _corrupt(self, exc: Exception) -> IncompatibleStudyFileError:
-        return IncompatibleStudyFileError(
-            f"{self.path}: is corrupt or truncated ({exc}); nothing was changed. `predictnas export` may still "
-            "read the intact part."
+    def _corrupt(self, detail: object) -> StudyFileDamagedError:
+        return StudyFileDamagedError(
+            f"{self.path}: is corrupt or truncated ({detail}); nothing was changed. `predictnas export` still "
+            "reads the intact events before the damage."
+        )
+
+    def _write_error(self, exc: Exception) -> StudyWriteError:
+        hint = {"readonly": "the file or its folder is read-only; fix the permissions, or open it read-only",
+                "full": "the disk is full; free some space"}
+        reason = next((h for k, h in hint.items() if k in str(exc).replace(" ", "")), "check the disk and the permissions")
+        return StudyWriteError(
+            f"{self.path}: could not be written ({exc}): {reason}, then `predictnas resume` it. Nothing stored "
+            "before was changed."
         )
 
     def _init_schema(self) -> None:
         self._conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, op TEXT NOT NULL, payload TEXT NOT NULL, ts REAL NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, op TEXT NOT NULL, payload TEXT NOT NULL, "
+            "ts REAL NOT NULL, crc INTEGER NOT NULL)"
         )
 
     def _lock(self) -> None:
         assert self.path is not None
         lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StudyWriteError(
+                f"{self.path}: cannot be opened for writing ({lock_path.name}: {exc.strerror}); fix the folder's "
+                "permissions, or read it with `predictnas status` / `export`."
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -172,35 +245,76 @@ class StudyFile:
 
     # -- the log --------------------------------------------------------------------------------
     def append(self, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        """Appends ``(op, payload)`` events in one transaction (all or nothing)."""
+        """Appends ``(op, payload)`` events in one transaction (all or nothing).
+
+        Raises:
+            StudyWriteError: the write failed (disk full, read-only file, ...); nothing was stored.
+        """
         if self.readonly:
             raise IncompatibleStudyFileError(f"{self.path}: was opened read-only.")
         now = time.time()
-        rows = [(op, json.dumps(payload, allow_nan=False), now) for op, payload in events]
         try:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany("INSERT INTO events (op, payload, ts) VALUES (?, ?, ?)", rows)
+            last = self._conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            rows = []
+            for seq, (op, payload) in enumerate(events, start=last + 1):
+                text = json.dumps(payload, allow_nan=False)
+                rows.append((seq, op, text, now, _crc(seq, op, text)))
+            if self._has_crc:
+                self._conn.executemany("INSERT INTO events (seq, op, payload, ts, crc) VALUES (?, ?, ?, ?, ?)", rows)
+            else:
+                self._conn.executemany("INSERT INTO events (seq, op, payload, ts) VALUES (?, ?, ?, ?)", [r[:4] for r in rows])
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             try:
                 self._conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            raise IncompatibleStudyFileError(f"{self.path}: could not be written ({exc}); nothing of this step was stored.") from None
+            raise self._write_error(exc) from None
 
     def read(self, since: int = 0) -> Iterator[tuple[int, str, dict[str, Any], float]]:
-        """Yields ``(seq, op, payload, ts)`` for events with ``seq > since``."""
+        """Yields ``(seq, op, payload, ts)`` for events with ``seq > since``.
+
+        Raises:
+            IncompatibleStudyFileError: at the first damaged event (with ``salvage``: stops there).
+        """
+        if self.damage is not None:
+            return
+        columns = "seq, op, payload, ts, crc" if self._has_crc else "seq, op, payload, ts, NULL"
+        if self.salvage:  # one lookup per event: a damaged page stops the read there, not before
+            rows: Iterator[Any] = self._rows_one_by_one(columns, since)
+        else:
+            rows = iter(self._conn.execute(f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq", (since,)))
+        expected = since + 1
         try:
-            rows = self._conn.execute(
-                "SELECT seq, op, payload, ts FROM events WHERE seq > ? ORDER BY seq", (since,)
-            ).fetchall()
+            for seq, op, payload, ts, crc in rows:
+                if seq != expected:
+                    raise self._damaged(f"event {expected} is missing")
+                if crc is not None and crc != _crc(seq, op, payload):
+                    raise self._damaged(f"event {seq} fails its checksum")
+                try:
+                    data = json.loads(payload)
+                except (json.JSONDecodeError, TypeError):
+                    raise self._damaged(f"event {seq} is not valid JSON") from None
+                expected += 1
+                yield seq, op, data, ts
         except sqlite3.DatabaseError as exc:
-            raise self._corrupt(exc) from None
-        for seq, op, payload, ts in rows:
-            try:
-                yield seq, op, json.loads(payload), ts
-            except json.JSONDecodeError:
-                raise IncompatibleStudyFileError(f"{self.path}: event {seq} is not valid JSON; the file is corrupt.") from None
+            error = self._damaged(f"after event {expected - 1}: {exc}")
+            if not self.salvage:
+                raise error from None
+        except IncompatibleStudyFileError:
+            if not self.salvage:
+                raise
+
+    def _rows_one_by_one(self, columns: str, since: int) -> Iterator[Any]:
+        seq = since + 1
+        while (row := self._conn.execute(f"SELECT {columns} FROM events WHERE seq = ?", (seq,)).fetchone()) is not None:
+            yield row
+            seq += 1
+
+    def _damaged(self, detail: str) -> StudyFileDamagedError:
+        self.damage = detail
+        return self._corrupt(detail)
 
     def close(self) -> None:
         try:
@@ -208,3 +322,10 @@ class StudyFile:
         except (sqlite3.Error, AttributeError):
             pass
         self._release()
+        if self._salvage_dir is not None:
+            self._salvage_dir.cleanup()
+            self._salvage_dir = None
+
+
+def _crc(seq: int, op: str, payload: str) -> int:
+    return zlib.crc32(f"{seq}\x00{op}\x00{payload}".encode())

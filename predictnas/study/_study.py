@@ -7,13 +7,15 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent import futures
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from predictnas._version import __version__
-from predictnas.evaluators._base import Evaluator, as_result
+from predictnas.evaluators._base import Evaluator
 from predictnas.exceptions import (
     IncompatibleStudyFileError,
     InvalidArchitectureError,
@@ -101,8 +103,13 @@ class Study:
         return self._file.path
 
     @property
+    def damage(self) -> str | None:
+        """Where a file loaded with ``salvage=True`` is damaged (``None``: intact)."""
+        return self._file.damage
+
+    @property
     def budget(self) -> int | None:
-        """Total number of trials ``optimize()`` runs to by default."""
+        """Total number of trials (retries excluded) ``optimize()`` runs to by default."""
         return self.definition.get("budget")
 
     @property
@@ -308,60 +315,134 @@ class Study:
         n_trials: int | None = None,
         *,
         batch_size: int | None = None,
+        n_workers: int | None = None,
+        executor: Any = None,
+        timeout: float | None = None,
+        retries: int = 0,
         catch: tuple[type[BaseException], ...] = (Exception,),
         show_progress: bool = False,
     ) -> None:
         """Runs ask -> evaluate -> tell until the study holds ``len(trials) + n_trials`` trials
         (``n_trials=None``: until the study's ``budget``).
 
+        With ``n_workers=k`` (k > 1), k evaluations stay in flight: when one finishes it is told,
+        and the next candidates are proposed with the running ones as pending. This process stays
+        the only writer of the study file.
+
+        Args:
+            evaluator: Measures the architectures.
+            n_trials: Trials to add (default: up to the budget).
+            batch_size: Trials per proposal step (default: the study's ``batch_size``).
+            n_workers: Evaluations in flight (default: 1; see :func:`~predictnas.executors.make_executor`).
+            executor: ``None``, ``"inprocess"``, ``"process"``, a ``distributed.Client`` or an ``Executor``.
+            timeout: Seconds per evaluation; an evaluation past it fails.
+            retries: A failed evaluation (exception, NaN, timeout, dead worker) is re-queued as a
+                new trial (``user_attrs["retry_of"]``) up to this many times; retries are not
+                counted against ``n_trials``.
+            catch: Exceptions that only fail their trial; others fail it and propagate.
+            show_progress: Show a tqdm bar.
+
         Trials left running by an interrupted process are evaluated first, under their own numbers.
-        A failing evaluation (an exception in ``catch``, NaN values, ...) marks its trial failed and
-        the study goes on; other exceptions mark it failed and propagate. A ``KeyboardInterrupt``
-        leaves the trial running, so that resuming re-runs it exactly like after a crash.
+        A ``KeyboardInterrupt`` leaves in-flight trials running, so that resuming re-runs them
+        exactly like after a crash. With one worker a resumed study proposes exactly what an
+        uninterrupted one would; with more, proposals depend on the order evaluations finish.
         """
+        from predictnas.executors import make_executor
+
         if n_trials is None:
             if self.budget is None:
                 raise InvalidSpecError("optimize() needs n_trials when the study has no budget.")
             target = self.budget
         else:
-            target = len(self._trials) + int(n_trials)
+            target = self._n_proposed() + int(n_trials)
+        if not isinstance(retries, int) or retries < 0:
+            raise InvalidSpecError(f"retries must be a non-negative integer; got {retries!r}.")
         q = int(batch_size or self.batch_size)
+        runner = make_executor(evaluator, executor, n_workers=n_workers, timeout=timeout)
+        limit = runner.max_in_flight
+        queue = [t for t in self._trials if t.state is TrialState.RUNNING]
+        for trial in queue:
+            logger.info("re-running trial %d left running by an interrupted run", trial.number)
+        in_flight: dict[Future[Any], tuple[FrozenTrial, float]] = {}
         progress = _Progress(self, target) if show_progress else None
         try:
-            for trial in [t for t in self._trials if t.state is TrialState.RUNNING]:
-                logger.info("re-running trial %d left running by an interrupted run", trial.number)
-                self._evaluate(evaluator, trial, catch, progress)
-            while len(self._trials) < target:
-                for trial in self.ask(min(q, target - len(self._trials))):
-                    if trial.state is TrialState.RUNNING:
-                        self._evaluate(evaluator, trial, catch, progress)
-                    elif progress:
-                        progress.update()
+            while True:
+                while queue and (limit is None or len(in_flight) < limit):
+                    trial = queue.pop(0)
+                    in_flight[runner.submit(trial.arch)] = (trial, time.perf_counter())
+                    self._collect(in_flight, queue, retries, catch, progress, block=False)
+                free = q if limit is None else limit - len(in_flight)
+                n = min(q, free, target - self._n_proposed())
+                if not queue and n > 0:
+                    for trial in self.ask(n):
+                        if trial.state is TrialState.RUNNING:
+                            queue.append(trial)
+                        elif progress:
+                            progress.update()
+                    continue
+                if not in_flight and not queue:
+                    break
+                self._collect(in_flight, queue, retries, catch, progress, block=True)
         finally:
+            runner.shutdown()
             if progress:
                 progress.close()
 
-    def _evaluate(self, evaluator: Evaluator, trial: FrozenTrial, catch: tuple[type[BaseException], ...], progress: _Progress | None) -> None:
-        start = time.perf_counter()
-        try:
-            result = as_result(evaluator.evaluate(trial.arch))
-            names = self._metric_names()
-            extras = {k: v for k, v in result.values.items() if k not in names}  # kept as user attributes
-            values = self._check_values({k: v for k, v in result.values.items() if k in names})
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:
-            self.tell(trial, state="failed", error=f"{type(exc).__name__}: {exc}", duration_s=time.perf_counter() - start)
-            logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
+    def _collect(self, in_flight: dict[Future[Any], tuple[FrozenTrial, float]], queue: list[FrozenTrial], retries: int,
+                 catch: tuple[type[BaseException], ...], progress: _Progress | None, *, block: bool) -> None:
+        """Tells the finished evaluations (in trial order); ``block``: wait for at least one."""
+        if block and in_flight:
+            futures.wait(list(in_flight), return_when=futures.FIRST_COMPLETED)
+        done = sorted((f for f in in_flight if f.done()), key=lambda f: in_flight[f][0].number)
+        for future in done:
+            trial, started = in_flight.pop(future)
+            self._finish(trial, future, started, queue, retries, catch, progress)
             if progress:
                 progress.update()
+
+    def _finish(self, trial: FrozenTrial, future: Future[Any], started: float, queue: list[FrozenTrial], retries: int,
+                catch: tuple[type[BaseException], ...], progress: _Progress | None) -> None:
+        try:
+            outcome = future.result()
+            names = self._metric_names()
+            extras = {k: v for k, v in outcome.result.values.items() if k not in names}  # kept as user attributes
+            values = self._check_values({k: v for k, v in outcome.result.values.items() if k in names})
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            logger.warning("trial %d failed: %s", trial.number, error)
+            retry = self._fail(trial, error, time.perf_counter() - started, retry=self._attempts(trial) <= retries)
+            if retry is not None:
+                logger.info("trial %d retries trial %d", retry.number, trial.number)
+                queue.append(retry)
+                if progress:
+                    progress.bar.total += 1
             if not isinstance(exc, catch) and not isinstance(exc, PredictNASError):
                 raise
             return
-        self.tell(trial, values, cheap=result.cheap, user_attrs={**extras, **result.user_attrs},
-                  duration_s=time.perf_counter() - start)
-        if progress:
-            progress.update()
+        self.tell(trial, values, cheap=outcome.result.cheap, user_attrs={**extras, **outcome.result.user_attrs},
+                  duration_s=outcome.duration_s)
+
+    def _n_proposed(self) -> int:
+        """Trials that count against the budget (all but retries)."""
+        return sum("retry_of" not in t.user_attrs for t in self._trials)
+
+    def _attempts(self, trial: FrozenTrial) -> int:
+        count = 1
+        while "retry_of" in trial.user_attrs:
+            trial, count = self._trials[trial.user_attrs["retry_of"]], count + 1
+        return count
+
+    def _fail(self, trial: FrozenTrial, error: str, duration_s: float, *, retry: bool) -> FrozenTrial | None:
+        """Marks ``trial`` failed and, with ``retry``, adds its retry trial in the same transaction."""
+        events: list[tuple[str, dict[str, Any]]] = [
+            ("tell", {"number": trial.number, "state": "failed", "error": error, "duration_s": duration_s})]
+        number = len(self._trials)
+        if retry:
+            events += [("ask", {"step": self._step, "trials": [{"number": number, "params": trial.arch.to_dict(), "key": trial.key}]}),
+                       ("attr", {"number": number, "key": "retry_of", "value": trial.number})]
+        self._file.append(events)
+        self._replay()
+        return self._trials[number] if retry else None
 
     def close(self) -> None:
         """Releases the study file (and its writer lock)."""
@@ -465,13 +546,18 @@ def create_study(
     return Study(file)
 
 
-def load_study(storage: str | Path, *, readonly: bool = False) -> Study:
+def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = False) -> Study:
     """Opens an existing study file to continue it (or to read it with ``readonly=True``).
 
+    Args:
+        salvage: Read-only: read a damaged file up to its first damaged event (``study.damage``
+            says where) instead of refusing it.
+
     Raises:
-        StudyNotFoundError, IncompatibleStudyFileError, StudyLockedError: with a one-line reason.
+        StudyNotFoundError, IncompatibleStudyFileError, StudyLockedError, StudyWriteError: with a
+            one-line reason.
     """
-    file = StudyFile(storage, readonly=readonly)
+    file = StudyFile(storage, readonly=readonly, salvage=salvage)
     try:
         return Study(file)
     except (KeyError, TypeError, InvalidSpecError) as exc:

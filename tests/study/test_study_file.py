@@ -109,3 +109,35 @@ def test_cli_run_status_export_resume(tmp_path, nb201_table):
     bad.write_text(definition.read_text().replace("budget = 30", "budjet = 30"))
     res = _cli("run", bad)
     assert res.returncode == 2 and "missing required key 'budget' (found 'budjet': a typo?)" in res.stderr and res.stderr.count("\n") == 1
+
+
+def test_flipped_byte_is_detected_and_salvage_reads_the_intact_prefix(tmp_path, nb201, evaluator):
+    from predictnas.exceptions import StudyFileDamagedError
+
+    path = _study(tmp_path, nb201, evaluator, n=60)
+    original = pn.load_study(path, readonly=True)
+    data = bytearray(path.read_bytes())
+    at = data.index(b'"values": {"acc": ', len(data) // 2) + 20
+    data[at] ^= 0x01  # one digit of one stored value changes: a silent lie without checksums
+    path.write_bytes(bytes(data))
+    with pytest.raises(StudyFileDamagedError, match="fails its checksum"):
+        pn.load_study(path, readonly=True)
+    salvaged = pn.load_study(path, salvage=True)
+    assert "fails its checksum" in salvaged.damage
+    done = [t for t in salvaged.trials if t.state.value == "complete"]
+    assert 0 < len(done) < 60
+    assert all(t.values == original.trials[t.number].values for t in done)
+    assert path.read_bytes() == bytes(data)  # salvage never writes
+
+
+def test_schema_1_files_without_checksums_still_load_and_grow(tmp_path, nb201, evaluator):
+    path = _study(tmp_path, nb201, evaluator, n=6)
+    con = sqlite3.connect(path)  # rewrite it as a schema-1 file: no crc column
+    con.executescript("CREATE TABLE old AS SELECT seq, op, payload, ts FROM events; DROP TABLE events; "
+                      "CREATE TABLE events (seq INTEGER PRIMARY KEY, op TEXT NOT NULL, payload TEXT NOT NULL, ts REAL NOT NULL); "
+                      "INSERT INTO events SELECT * FROM old; DROP TABLE old; PRAGMA user_version=1;")
+    con.close()
+    study = pn.load_study(path)
+    study.optimize(evaluator, n_trials=4)
+    study.close()
+    assert len(pn.load_study(path, readonly=True).trials) == 10

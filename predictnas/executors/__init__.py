@@ -1,0 +1,64 @@
+"""Where evaluations run: in the study process, a local process pool, or a Dask cluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from predictnas.evaluators._base import Evaluator
+from predictnas.exceptions import InvalidSpecError, OptionalDependencyError
+from predictnas.executors._base import EvaluationTimeout, Executor, Outcome, WorkerLost, run_evaluation
+from predictnas.executors._inprocess import InProcessExecutor
+from predictnas.executors._process import ProcessExecutor
+
+__all__ = ["EvaluationTimeout", "Executor", "InProcessExecutor", "Outcome", "ProcessExecutor", "WorkerLost",
+           "dask_client", "make_executor", "run_evaluation"]
+
+
+def make_executor(evaluator: Evaluator, executor: Any = None, *, n_workers: int | None = None,
+                  timeout: float | None = None) -> Executor:
+    """The executor ``Study.optimize`` runs ``evaluator`` on.
+
+    Args:
+        executor: ``None`` (in-process for one worker, local processes for more), ``"inprocess"``,
+            ``"process"``, a ``distributed.Client``, or an :class:`Executor` already built.
+        n_workers: Evaluations in flight (default: 1 in-process, CPU cores for processes, the
+            cluster's threads for Dask).
+        timeout: Seconds per evaluation.
+    """
+    if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
+        raise InvalidSpecError(f"n_workers must be a positive integer; got {n_workers!r}.")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise InvalidSpecError(f"timeout must be a positive number of seconds; got {timeout!r}.")
+    if isinstance(executor, Executor):
+        return executor
+    if executor is None:
+        executor = "process" if (n_workers or 1) > 1 else "inprocess"
+    if executor == "inprocess":
+        if (n_workers or 1) != 1:
+            raise InvalidSpecError(f"The in-process executor runs one evaluation at a time; got n_workers={n_workers}. "
+                                   "Use executor=\"process\" or a Dask client for more.")
+        return InProcessExecutor(evaluator, timeout=timeout)
+    if executor == "process":
+        return ProcessExecutor(evaluator, n_workers, timeout=timeout)
+    if type(executor).__module__.startswith("distributed"):
+        from predictnas.executors._dask import DaskExecutor
+
+        return DaskExecutor(executor, evaluator, n_workers, timeout=timeout)
+    raise InvalidSpecError(
+        f"Unknown executor {executor!r}; use \"inprocess\", \"process\", a dask.distributed Client, or an Executor."
+    )
+
+
+def dask_client(address: str, *, timeout: float = 10.0) -> Any:
+    """A ``distributed.Client`` connected to the scheduler at ``address`` (``tcp://host:8786``)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise OptionalDependencyError(
+            "Dask executors need the `distributed` package: pip install 'predictnas[dask]'."
+        ) from None
+    try:
+        return Client(address, timeout=f"{timeout}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InvalidSpecError(f"Cannot reach the Dask scheduler at {address!r} ({type(exc).__name__}: {exc}); "
+                               "is it running, and is the address tcp://HOST:PORT?") from None

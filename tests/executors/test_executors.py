@@ -1,0 +1,92 @@
+"""Parallel evaluation on local processes: k in flight, no duplicates, faults fail only their trial."""
+
+import time
+
+import pytest
+from _faulty import DieOnce, Faulty, Synthetic, kind
+
+import predictnas as pn
+from predictnas.exceptions import EvaluationError, InvalidSpecError
+from predictnas.executors import ProcessExecutor
+
+OBJECTIVES = {"acc": "maximize", "flops": "minimize"}
+
+
+def _study(**kw):
+    return pn.create_study(space="nb201", objectives=OBJECTIVES, seed=3, **kw)
+
+
+def test_process_pool_keeps_k_in_flight_without_duplicates(tmp_path):
+    study = _study(storage=tmp_path / "s.db", proposer="nsga2", proposer_options={"pop_size": 8})
+    start = time.perf_counter()
+    study.optimize(Synthetic(delay=0.3), 24, n_workers=3)
+    elapsed = time.perf_counter() - start
+    trials = study.trials
+    assert len(trials) == 24 and all(t.state.value == "complete" for t in trials)
+    assert len({t.key for t in trials}) == 24, "a running trial was proposed again"
+    assert len({t.user_attrs["pid"] for t in trials}) == 3
+    # the evaluator (with its 8 MB payload) was unpickled once per worker, not once per trial
+    assert {t.user_attrs["loads"] for t in trials} == {1}
+    assert elapsed < 24 * 0.3, "evaluations did not overlap"
+    study.close()
+    # the file holds everything, and one writer wrote it
+    again = pn.load_study(tmp_path / "s.db", readonly=True)
+    assert [t.values for t in again.trials] == [t.values for t in trials]
+
+
+def test_dead_worker_fails_its_trial_and_the_retry_completes(tmp_path):
+    study = _study()
+    study.optimize(DieOnce(tmp_path / "died"), 10, n_workers=2, retries=1)
+    failed = [t for t in study.trials if t.state.value == "failed"]
+    assert len(failed) == 1 and "WorkerLost" in failed[0].error and "signal 9" in failed[0].error
+    retry = [t for t in study.trials if t.user_attrs.get("retry_of") == failed[0].number]
+    assert len(retry) == 1 and retry[0].state.value == "complete" and retry[0].key == failed[0].key
+    assert sum(t.state.value == "complete" for t in study.trials) == 10  # retries do not eat the budget
+
+
+def test_faults_and_hangs_fail_their_trials_and_the_study_goes_on():
+    study = _study()
+    study.optimize(Faulty(), 30, n_workers=2, timeout=2.0)
+    assert len(study.trials) == 30
+    for t in study.trials:
+        expected = kind(t.arch)
+        if expected == "ok":
+            assert t.state.value == "complete", t.error
+        else:
+            assert t.state.value == "failed"
+            marker = {"raise": "simulated training crash", "hang": "EvaluationTimeout", "nan": "not finite"}[expected]
+            assert marker in t.error
+    assert {kind(t.arch) for t in study.trials} >= {"ok", "raise", "hang", "nan"}
+
+
+def test_in_process_timeout_and_faults():
+    study = _study()
+    study.optimize(Faulty(), 20, timeout=0.5)
+    hung = [t for t in study.trials if kind(t.arch) == "hang"]
+    assert hung and all("EvaluationTimeout" in t.error for t in hung)
+    assert all(t.state.value == "complete" for t in study.trials if kind(t.arch) == "ok")
+
+
+def test_one_worker_in_process_is_the_sequential_loop(tmp_path):
+    a, b = _study(proposer="nsga2"), _study(proposer="nsga2")
+    a.optimize(Synthetic(), 20)
+    b.optimize(Synthetic(), 20, executor="inprocess")
+    assert [t.key for t in a.trials] == [t.key for t in b.trials]
+
+
+def test_bad_executor_settings_are_clear_errors():
+    study = _study()
+    with pytest.raises(InvalidSpecError, match="n_workers"):
+        study.optimize(Synthetic(), 2, n_workers=0)
+    with pytest.raises(InvalidSpecError, match="timeout"):
+        study.optimize(Synthetic(), 2, timeout=-1)
+    with pytest.raises(InvalidSpecError, match="Unknown executor"):
+        study.optimize(Synthetic(), 2, executor="threads")
+    with pytest.raises(InvalidSpecError, match="in-process"):
+        study.optimize(Synthetic(), 2, executor="inprocess", n_workers=2)
+    with pytest.raises(InvalidSpecError, match="retries"):
+        study.optimize(Synthetic(), 2, retries=-1)
+    with pytest.raises(EvaluationError, match="cannot be sent to worker processes"):
+        ProcessExecutor(pn.FunctionEvaluator(lambda a, _lock=__import__("threading").Lock(): {}), 2)
+    assert study.trials == []
+
