@@ -115,22 +115,22 @@ class Workbench:
         path.write_text(DEFINITION.format(seed=seed, storage=f"{name}.db", budget=budget))
         return path
 
-    def popen(self, *args: str, log: str, user: str | None = None) -> subprocess.Popen[str]:
+    def popen(self, *args: str, log: str) -> subprocess.Popen[str]:
         env = {**self.env, "CHAOS_LOG": str(self.root / log)}
         return subprocess.Popen([sys.executable, "-m", "predictnas", *args], env=env, cwd=self.root, text=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_as_user(user))
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def cli(self, *args: str, log: str = "cli.log", user: str | None = None, limits: Callable[[], None] | None = None,
+    def cli(self, *args: str, log: str = "cli.log", honour_permissions: bool = False, limits: Callable[[], None] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
         env = {**self.env, "CHAOS_LOG": str(self.root / log)}
-        pre = limits or _as_user(user)
+        pre = limits or _honour_permissions(honour_permissions)
         return subprocess.run([sys.executable, "-m", "predictnas", *args], env=env, cwd=self.root, text=True,
                               capture_output=True, preexec_fn=pre, timeout=timeout)
 
 
-def _as_user(user: str | None) -> Callable[[], None] | None:
-    """``user="plain"`` for root: run the command without the capabilities that bypass file permissions."""
-    if user is None or os.getuid() != 0:
+def _honour_permissions(enabled: bool) -> Callable[[], None] | None:
+    """For root: run the command without the capabilities that bypass file permissions."""
+    if not enabled or os.getuid() != 0:
         return None
 
     def drop() -> None:
@@ -334,12 +334,11 @@ def _read_only_case(bench: Workbench, intact: Path, rows: list[dict[str, str]], 
     os.chmod(path, 0o444)
     if folder_too:
         os.chmod(folder, 0o555)
-    user = "plain"  # root ignores permissions: its commands run without the capabilities that allow it
     try:
         before = path.read_bytes()
-        resume = bench.cli("resume", str(path), "--no-progress", "--budget", "130", user=user)
-        status = bench.cli("status", str(path), user=user)
-        exported = bench.cli("export", str(path), user=user)
+        resume = bench.cli("resume", str(path), "--no-progress", "--budget", "130", honour_permissions=True)
+        status = bench.cli("status", str(path), honour_permissions=True)
+        exported = bench.cli("export", str(path), honour_permissions=True)
         unchanged = path.read_bytes() == before
     finally:
         os.chmod(folder, 0o755)
