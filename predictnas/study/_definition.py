@@ -76,6 +76,15 @@ def run_definition(
         proposer_name = proposer.get("name", str, default="random")
         proposer_options = dict(proposer.get("options", dict, default={}))
         proposer.done()
+    surrogate_node = root.node("surrogate")
+    surrogate = None
+    if surrogate_node is not None:
+        surrogate = {"name": surrogate_node.get("name", str, default="xgboost"),
+                     "encoding": surrogate_node.get("encoding", str, default="tabular")}
+        every = surrogate_node.get("assess_every", int, default=None)
+        if every is not None:
+            surrogate["assess_every"] = every
+        surrogate_node.done()
     study_budget = root.get("budget", int, required=True)
     batch_size = root.get("batch_size", int, default=1)
     study_seed = root.get("seed", int, default=0)
@@ -90,7 +99,7 @@ def run_definition(
         space=space, objectives=objectives, storage=storage_path,
         seed=study_seed if seed is None else seed, proposer=proposer_name, proposer_options=proposer_options,
         constraints=constraints, name=name, budget=study_budget if budget is None else budget,
-        batch_size=batch_size, evaluator=config,
+        batch_size=batch_size, surrogate=surrogate, evaluator=config,
     )
     return study, evaluator
 

@@ -53,6 +53,7 @@ class Study:
         self._step = 0
         self._last_seq = 0
         self.definition: dict[str, Any] = {}
+        self.diagnostics: list[dict[str, Any]] = []  # surrogate quality after each assessment
         self.wall_time_s = 0.0
         self._first_ts: float | None = None
         self._replay()
@@ -91,6 +92,8 @@ class Study:
                 )
             elif op == "budget":
                 self.definition["budget"] = payload["budget"]
+            elif op == "diagnostics":
+                self.diagnostics.append(payload)
             elif op == "attr":
                 old = self._trials[payload["number"]]
                 self._trials[payload["number"]] = dataclasses.replace(
@@ -308,6 +311,56 @@ class Study:
         if self._file.readonly:
             raise StudyError(f"{self.path}: this study was loaded read-only.")
 
+    # -- surrogate quality ----------------------------------------------------------------------
+    def assess_surrogate(self, surrogate: str | None = None, encoding: str | None = None, *, folds: int = 5) -> dict[str, Any]:
+        """Cross-validates a surrogate on the completed trials and stores the result in the study
+        file (``diagnostics`` event; ``study.diagnostics`` lists them, reports plot them).
+
+        Features: the ``encoding`` of each architecture plus the cheap statistics every completed
+        trial has. Only objectives not declared cheap are modelled.
+
+        Args:
+            surrogate: ``"xgboost"``, ``"xgboost-quantile"`` or ``"gp"`` (default: the study's
+                ``surrogate`` setting, else ``"xgboost"``).
+            encoding: ``"tabular"``, ``"path"``, ``"graph"`` or ``"sequence"`` (default: the
+                study's setting, else ``"tabular"``).
+
+        Returns:
+            ``{"n_complete", "surrogate", "encoding", "objectives": {name: {"spearman", "kendall",
+            "coverage"}}}`` (coverage of 90 % intervals).
+        """
+        from predictnas.surrogates import ArchFeatures, cross_validate, make_surrogate
+
+        self._check_writable()
+        settings = self.definition.get("surrogate") or {}
+        name = surrogate or settings.get("name", "xgboost")
+        encoding = encoding or settings.get("encoding", "tabular")
+        done = [t for t in self._complete() if t.cache_of is None]
+        if len(done) < max(folds, 5):
+            raise InvalidValuesError(f"assess_surrogate() needs at least {max(folds, 5)} completed trials; the study has {len(done)}.")
+        modelled = [o.name for o in self.objectives if not o.cheap]
+        cheap = sorted(set.intersection(*(set(t.cheap) for t in done))) if done else []
+        features = ArchFeatures(encoding, cheap=cheap).fit(self.space, cheap={k: [t.cheap[k] for t in done] for k in cheap})
+        X = features.transform([t.arch for t in done], {k: [t.cheap[k] for t in done] for k in cheap})
+        Y = np.array([[t.values[m] for m in modelled] for t in done], dtype=np.float64)
+        options = {"cat_dims": features.cat_dims_} if name == "gp" and features.cat_dims_ else {}
+        quality = cross_validate(lambda: make_surrogate(name, **options), X, Y, names=modelled, folds=folds,
+                                 rng=np.random.default_rng([self.seed, self._step, 0xD1A6]))
+        payload = {"n_complete": len(done), "surrogate": name, "encoding": encoding, "features": cheap,
+                   "objectives": {k: {m: (v if np.isfinite(v) else None) for m, v in q.items()} for k, q in quality.items()}}
+        self._file.append([("diagnostics", payload)])
+        self._replay()
+        return payload
+
+    def _assess_if_due(self) -> None:
+        every = (self.definition.get("surrogate") or {}).get("assess_every")
+        if not every:
+            return
+        n = sum(1 for t in self._complete() if t.cache_of is None)
+        last = self.diagnostics[-1]["n_complete"] if self.diagnostics else 0
+        if n >= max(10, last + every):
+            self.assess_surrogate()
+
     # -- the loop -------------------------------------------------------------------------------
     def optimize(
         self,
@@ -399,6 +452,8 @@ class Study:
             self._finish(trial, future, started, queue, retries, catch, progress)
             if progress:
                 progress.update()
+        if done:
+            self._assess_if_due()
 
     def _finish(self, trial: FrozenTrial, future: Future[Any], started: float, queue: list[FrozenTrial], retries: int,
                 catch: tuple[type[BaseException], ...], progress: _Progress | None) -> None:
@@ -493,6 +548,7 @@ def create_study(
     name: str | None = None,
     budget: int | None = None,
     batch_size: int = 1,
+    surrogate: Mapping[str, Any] | None = None,
     evaluator: Mapping[str, Any] | None = None,
     load_if_exists: bool = False,
 ) -> Study:
@@ -508,6 +564,9 @@ def create_study(
         name: Study name (default: the file stem or ``"study"``).
         budget: Total number of trials ``optimize()`` runs to by default.
         batch_size: Trials proposed per step by ``optimize()``.
+        surrogate: ``{"name": "xgboost"|"xgboost-quantile"|"gp", "encoding": "tabular"|..., "assess_every": k}``:
+            with ``assess_every``, ``optimize()`` cross-validates the surrogate each time ``k`` more
+            trials completed (from 10 on) and stores the quality in the study file.
         evaluator: How to rebuild the evaluator on resume (set by study definitions).
         load_if_exists: Load the existing file instead of failing when ``storage`` exists.
     """
@@ -539,11 +598,32 @@ def create_study(
         "proposer": {"name": proposer, "options": dict(proposer_options or {})},
         "budget": budget,
         "batch_size": batch_size,
+        "surrogate": _check_surrogate_settings(surrogate),
         "evaluator": dict(evaluator) if evaluator else None,
         "predictnas_version": __version__,
     }
     file = StudyFile(storage, create=storage is not None, initial=[("create", {"definition": definition})])
     return Study(file)
+
+
+def _check_surrogate_settings(settings: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    from predictnas.encoders import ENCODERS
+    from predictnas.surrogates import SURROGATES
+
+    if settings is None:
+        return None
+    known = {"name": SURROGATES, "encoding": ENCODERS}
+    out = dict(settings)
+    for key in out:
+        if key not in ("name", "encoding", "assess_every"):
+            raise InvalidSpecError(f"surrogate: unknown key {key!r}; use name, encoding, assess_every.")
+    for key, choices in known.items():
+        if key in out and out[key] not in choices:
+            raise InvalidSpecError(f"surrogate.{key} = {out[key]!r} is not one of {sorted(choices)}.")
+    every = out.get("assess_every")
+    if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
+        raise InvalidSpecError(f"surrogate.assess_every must be a positive integer; got {every!r}.")
+    return out
 
 
 def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = False) -> Study:

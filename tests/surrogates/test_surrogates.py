@@ -1,0 +1,135 @@
+"""Surrogates on a structured synthetic NB201 problem: shapes, rank quality, calibration, botorch."""
+
+import zlib
+
+import numpy as np
+import pytest
+
+import predictnas as pn
+from predictnas.exceptions import InvalidSpecError, InvalidValuesError, NotFittedError
+from predictnas.surrogates import ArchFeatures, GPSurrogate, XGBoostSurrogate, cross_validate, make_surrogate, rank_quality
+
+
+def _metrics(arch):
+    conv = sum(v == "nor_conv_3x3" for v in arch.values()) * 3 + sum(v == "nor_conv_1x1" for v in arch.values())
+    none = sum(v == "none" for v in arch.values())
+    noise = (zlib.crc32(repr(sorted(arch.items())).encode()) % 1000) / 1000
+    return 60 + 2.0 * conv - 1.5 * none + 3 * noise, 5 + 1.5 * conv + noise
+
+
+@pytest.fixture(scope="module")
+def problem():
+    space = pn.load_space("nb201")
+    rng = np.random.default_rng(1)
+    archs = space.sample(700, rng=rng)
+    Y = np.array([_metrics(a) for a in archs])
+    return space, archs, Y
+
+
+# 90 % intervals on 600 held-out points after 100 labels. The quantile model fits its quantiles
+# to the training residuals, which are smaller than held-out ones: it under-covers (0.66 here),
+# which is why the bootstrap ensemble with out-of-bag calibration is the default.
+@pytest.mark.parametrize("name, coverage", [("xgboost", (0.8, 0.98)), ("xgboost-quantile", (0.5, 0.8)), ("gp", (0.8, 0.98))])
+def test_surrogates_rank_held_out_architectures_and_cover_90_percent(problem, name, coverage):
+    space, archs, Y = problem
+    X = ArchFeatures("tabular").fit(space).transform(archs)
+    model = make_surrogate(name).fit(X[:100], Y[:100])
+    mean, std = model.predict(X[100:])
+    assert mean.shape == std.shape == (600, 2) and (std > 0).all()
+    low, high = model.interval(X[100:], 0.9)
+    q = rank_quality(Y[100:, 0], mean[:, 0], low[:, 0], high[:, 0], top=0.1)
+    assert q["spearman"] > 0.8 and q["kendall"] > 0.6, q
+    assert coverage[0] <= q["coverage"] <= coverage[1], q
+    # a random predictor ranks nothing: the metric can fail
+    assert abs(rank_quality(Y[100:, 0], np.random.default_rng(0).random(600))["spearman"]) < 0.15
+    draws = model.sample(X[100:110], 64, np.random.default_rng(0))
+    assert draws.shape == (64, 10, 2)
+    assert np.allclose(draws.mean(axis=0), mean[:10], atol=4 * std[:10].max())
+
+
+@pytest.mark.parametrize("encoding", ["tabular", "path", "graph", "sequence"])
+def test_every_encoding_feeds_the_surrogates(problem, encoding):
+    space, archs, Y = problem
+    features = ArchFeatures(encoding).fit(space)
+    X = features.transform(archs)
+    assert X.ndim == 2 and len(X) == 700
+    gp = GPSurrogate(cat_dims=features.cat_dims_).fit(X[:60], Y[:60, :1])
+    xgb = XGBoostSurrogate(n_members=4).fit(X[:60], Y[:60, :1])
+    for model in (gp, xgb):
+        mean, _ = model.predict(X[60:])
+        assert rank_quality(Y[60:, 0], mean[:, 0])["spearman"] > 0.5
+
+
+def test_gp_plugs_into_botorch_acquisition(problem):
+    import torch
+    from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+
+    space, archs, Y = problem
+    X = ArchFeatures("tabular").fit(space).transform(archs)
+    signs = np.array([1.0, -1.0])  # maximise acc, minimise flops
+    from botorch.sampling import SobolQMCNormalSampler
+
+    gp = GPSurrogate().fit(X[:20], Y[:20] * signs)
+    train = gp.transform_inputs(X[:20])
+    acq = qLogNoisyExpectedHypervolumeImprovement(gp.model, ref_point=torch.tensor((Y[:20] * signs).min(axis=0) - 1.0),
+                                                  X_baseline=train, prune_baseline=True,
+                                                  sampler=SobolQMCNormalSampler(torch.Size([32]), seed=0))
+    values = acq(gp.transform_inputs(X[40:80]).unsqueeze(1))
+    assert values.shape == (40,) and torch.isfinite(values).all()
+
+
+def test_ensemble_calibration_widens_overconfident_members(problem):
+    space, archs, Y = problem
+    X = ArchFeatures("tabular").fit(space).transform(archs)
+    raw = XGBoostSurrogate(calibration=1.0).fit(X[:100], Y[:100])
+    tuned = XGBoostSurrogate().fit(X[:100], Y[:100])
+    cover = [rank_quality(Y[100:, 0], *[m.predict(X[100:])[0][:, 0]], *[b[:, 0] for b in m.interval(X[100:])])["coverage"]
+             for m in (raw, tuned)]
+    assert tuned.calibration_ > 1.0 and cover[1] > cover[0]
+
+
+def test_pretrained_features_predict_cheap_statistics_for_unseen_archs(problem):
+    space, archs, Y = problem
+    flops = Y[:, 1]
+    plain = ArchFeatures("tabular").fit(space)
+    pre = ArchFeatures("tabular", pretrain=True).fit(space, archs[100:], cheap={"flops": flops[100:]})
+    X = pre.transform(archs[:100])
+    assert X.shape[1] == plain.transform(archs[:1]).shape[1] + 1
+    assert rank_quality(flops[:100], X[:, -1])["spearman"] > 0.9  # the embedding learnt the statistic
+    with pytest.raises(InvalidValuesError, match="cheap statistics"):
+        ArchFeatures(cheap=["flops"]).fit(space)
+
+
+def test_cross_validation_and_bad_input(problem):
+    space, archs, Y = problem
+    X = ArchFeatures("tabular").fit(space).transform(archs[:80])
+    q = cross_validate(lambda: XGBoostSurrogate(n_members=4), X, Y[:80], names=["acc", "flops"], rng=np.random.default_rng(0))
+    assert set(q) == {"acc", "flops"} and q["acc"]["spearman"] > 0.6 and 0 < q["acc"]["coverage"] <= 1
+    with pytest.raises(NotFittedError):
+        XGBoostSurrogate().predict(X)
+    with pytest.raises(InvalidValuesError, match="NaN"):
+        GPSurrogate().fit(X, np.full((80, 1), np.nan))
+    with pytest.raises(InvalidValuesError, match="shape"):
+        XGBoostSurrogate().fit(X, Y[:10])
+    with pytest.raises(ValueError, match="Unknown surrogate"):
+        make_surrogate("forest")
+
+
+def test_study_stores_surrogate_quality_over_time(tmp_path):
+    def evaluate(arch):
+        acc, flops = _metrics(arch)
+        return pn.EvalResult({"acc": acc, "flops": flops}, cheap={"flops_est": flops})
+
+    study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
+                            storage=tmp_path / "s.db", surrogate={"name": "xgboost", "assess_every": 10})
+    study.optimize(pn.FunctionEvaluator(evaluate), 40)
+    assert [d["n_complete"] for d in study.diagnostics] == [10, 20, 30, 40]
+    assert study.diagnostics[-1]["features"] == ["flops_est"]
+    assert study.diagnostics[-1]["objectives"]["acc"]["spearman"] > study.diagnostics[0]["objectives"]["acc"]["spearman"] - 0.2
+    study.close()
+    again = pn.load_study(tmp_path / "s.db", readonly=True)
+    assert again.diagnostics == study.diagnostics
+    with pytest.raises(InvalidSpecError, match="assess_every"):
+        pn.create_study(space="nb201", objectives={"acc": "maximize"}, surrogate={"assess_every": 0})
+    with pytest.raises(InvalidSpecError, match="encoding"):
+        pn.create_study(space="nb201", objectives={"acc": "maximize"}, surrogate={"encoding": "onehot"})
