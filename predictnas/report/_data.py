@@ -45,6 +45,7 @@ class ReportData:
             normalised with the fixed ``bounds`` (minimisation form) and reference point 1.1.
         bounds: ``(lower, upper)`` per objective in minimisation form.
         compare: Name and ``hv_curve`` of a baseline study, measured with the same bounds.
+        diagnostics: The study's surrogate assessments (``study.diagnostics``), oldest first.
     """
 
     header: dict[str, Any]
@@ -53,6 +54,7 @@ class ReportData:
     hv_curve: list[tuple[int, float]]
     bounds: tuple[list[float], list[float]]
     compare: dict[str, Any] | None = field(default=None)
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def front(self) -> list[TrialPoint]:
@@ -104,7 +106,7 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
     if compare is not None:
         data_compare = {"name": compare.name, "path": str(compare.path), "hv_curve": hv_curve(compare, lower, upper)}
     return ReportData(header, [(o.name, o.direction) for o in study.objectives], trials,
-                      hv_curve(study, lower, upper), (lower.tolist(), upper.tolist()), data_compare)
+                      hv_curve(study, lower, upper), (lower.tolist(), upper.tolist()), data_compare, list(study.diagnostics))
 
 
 def hv_curve(study: Study, lower: Sequence[float], upper: Sequence[float]) -> list[tuple[int, float]]:

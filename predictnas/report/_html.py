@@ -93,6 +93,24 @@ def hypervolume_figure(data: ReportData) -> Any:
     return fig
 
 
+def predictor_figure(data: ReportData) -> Any:
+    """Cross-validated Spearman, Kendall and 90 %-interval coverage of the surrogate per objective."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    names = list(data.diagnostics[-1]["objectives"])
+    for name in names:
+        for metric, dash in (("spearman", "solid"), ("kendall", "dot"), ("coverage", "dash")):
+            points = [(d["n_complete"], d["objectives"].get(name, {}).get(metric)) for d in data.diagnostics]
+            points = [(n, v) for n, v in points if v is not None]
+            fig.add_trace(go.Scatter(x=[n for n, _ in points], y=[v for _, v in points], mode="lines+markers",
+                                     name=f"{name} {metric}", line={"dash": dash}))
+    fig.add_hline(y=0.9, line={"color": "#999", "width": 1}, annotation_text="nominal coverage 0.9")
+    fig.update_layout(xaxis_title="completed trials at the assessment", yaxis_title="5-fold cross-validated",
+                      template="plotly_white", height=360, margin={"t": 30}, legend={"orientation": "h", "y": 1.15})
+    return fig
+
+
 def _table(headers: list[str], rows: list[list[Any]], *, sortable: bool = False) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
@@ -116,6 +134,14 @@ def render_html(data: ReportData, *, trials_csv: str, trials_json: list[dict[str
     config = {"displaylogo": False, "responsive": True}
     front_div = pio.to_html(front_figure(data), include_plotlyjs=False, full_html=False, config=config, div_id="front")
     hv_div = pio.to_html(hypervolume_figure(data), include_plotlyjs=False, full_html=False, config=config, div_id="hv")
+    predictor_html = ""
+    if data.diagnostics:
+        last = data.diagnostics[-1]
+        div = pio.to_html(predictor_figure(data), include_plotlyjs=False, full_html=False, config=config, div_id="predictor")
+        predictor_html = (f"<h2>Predictor quality over time</h2>\n<p class=\"note\">Surrogate <code>{html.escape(last['surrogate'])}"
+                          f"</code> on the <code>{html.escape(last['encoding'])}</code> encoding"
+                          f"{' + ' + html.escape(', '.join(last['features'])) if last.get('features') else ''}, "
+                          f"assessed {len(data.diagnostics)} times by 5-fold cross-validation on the completed trials.</p>\n{div}")
     header = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in data.header.items())
     front_rows = [[t.number, *[t.values[n] for n in names], t.arch] for t in data.front]
     failed = [t for t in data.trials if t.state == "failed"]
@@ -145,6 +171,7 @@ failed trials have no values and are listed below.</p>
 <p class="note">Minimisation form, min-max normalised with fixed bounds ({html.escape(bounds)}), reference point 1.1.
 Final hypervolume {final_hv:.4f}.{compare_note}</p>
 {hv_div}
+{predictor_html}
 <h2>Pareto architectures</h2>
 <p><a class="download" download="trials.csv" href="{_data_uri(trials_csv, 'text/csv')}">all trials (CSV)</a>
 <a class="download" download="trials.json" href="{_data_uri(json.dumps(trials_json, default=str, indent=1), 'application/json')}">all trials (JSON)</a>

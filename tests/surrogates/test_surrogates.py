@@ -133,3 +133,20 @@ def test_study_stores_surrogate_quality_over_time(tmp_path):
         pn.create_study(space="nb201", objectives={"acc": "maximize"}, surrogate={"assess_every": 0})
     with pytest.raises(InvalidSpecError, match="encoding"):
         pn.create_study(space="nb201", objectives={"acc": "maximize"}, surrogate={"encoding": "onehot"})
+
+
+def test_report_shows_predictor_quality_when_the_study_has_diagnostics(tmp_path):
+    from predictnas.report import report
+
+    def evaluate(arch):
+        acc, flops = _metrics(arch)
+        return {"acc": acc, "flops": flops}
+
+    study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
+                            surrogate={"assess_every": 10})
+    study.optimize(pn.FunctionEvaluator(evaluate), 20)
+    page = report(study, tmp_path / "r.html")
+    assert "Predictor quality over time" in page and 'id="predictor"' in page and "acc spearman" in page
+    bare = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0)
+    bare.optimize(pn.FunctionEvaluator(evaluate), 5)
+    assert "Predictor quality" not in report(bare, tmp_path / "b.html")

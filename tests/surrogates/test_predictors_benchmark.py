@@ -1,0 +1,63 @@
+"""benchmarks/predictors.py runs end to end on an NB201-shaped table and writes the promised JSON."""
+
+import csv
+import json
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import predictnas as pn
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "predictors.py"
+pytestmark = pytest.mark.slow
+
+
+def test_predictors_benchmark_writes_rows_for_every_configuration(tmp_path):
+    space = pn.load_space("nb201")
+    rng = np.random.default_rng(0)
+    with open(tmp_path / "nb201_core.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*space.param_names, "cifar10_test_acc", "cifar10_flops_m", "cifar10_params_m", "synflow", "label"])
+        for arch in space.enumerate():
+            conv = sum(v == "nor_conv_3x3" for v in arch.values()) * 3 + sum(v == "nor_conv_1x1" for v in arch.values())
+            noise = zlib.crc32(repr(sorted(arch.items())).encode()) % 1000 / 1000
+            writer.writerow([arch[p] for p in space.param_names] + [60 + 2 * conv + 3 * noise, 5 + 1.5 * conv, 0.1 * conv + 0.3,
+                                                                    conv + rng.normal(), "text"])
+    out = tmp_path / "results.json"
+    res = subprocess.run([sys.executable, str(BENCH), "--data-dir", str(tmp_path), "--datasets", "cifar10", "--sizes", "25",
+                          "--seeds", "1", "--grid", "quick", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "cheap statistics ['cifar10_flops_m', 'cifar10_params_m', 'synflow']" in res.stderr
+    rows = json.loads(out.read_text())["results"]
+    assert {r["surrogate"] for r in rows} == {"xgboost-naive", "xgboost", "gp"}
+    for row in rows:
+        for key in ("dataset", "surrogate", "encoding", "pretrain", "n_train", "spearman_median", "kendall_median",
+                    "kendall_top5_median", "coverage90_median", "fit_predict_s"):
+            assert key in row
+        assert row["n_train"] == 25 and row["n_test"] == 15625 - 25
+    # the cheap statistics carry the signal here: they must help the naive baseline
+    by = {r["surrogate"]: r for r in rows}
+    assert by["xgboost"]["spearman_median"] > by["xgboost-naive"]["spearman_median"]
+
+
+def test_predictors_benchmark_says_clearly_when_the_data_is_missing(tmp_path):
+    res = subprocess.run([sys.executable, str(BENCH), "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 2 and "nb201_core.csv not found" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_on_the_real_nb201_table_cheap_statistics_beat_the_naive_baseline(data_dir, tmp_path):
+    """Data-backed (skipped without ../shared/benchdata): the issue measured the naive baseline at
+    Spearman 0.68 with 100 labels on CIFAR-10 (5 seeds) and 0.78 with the cheap columns."""
+    if not (data_dir / "nb201_core.csv").is_file():
+        pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
+    out = tmp_path / "results.json"
+    res = subprocess.run([sys.executable, str(BENCH), "--data-dir", str(data_dir), "--datasets", "cifar10", "--sizes", "100",
+                          "--seeds", "3", "--grid", "quick", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    by = {r["surrogate"]: r for r in json.loads(out.read_text())["results"]}
+    assert 0.5 < by["xgboost-naive"]["spearman_median"] < 0.85
+    assert by["xgboost"]["spearman_median"] > by["xgboost-naive"]["spearman_median"]
