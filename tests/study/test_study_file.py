@@ -143,7 +143,9 @@ def test_schema_1_files_without_checksums_still_load_and_grow(tmp_path, nb201, e
     assert len(pn.load_study(path, readonly=True).trials) == 10
 
 
-def test_output_piped_into_head_ends_quietly(tmp_path, nb201, evaluator):
-    path = _study(tmp_path, nb201, evaluator, n=300)
-    res = subprocess.run(f"{sys.executable} -m predictnas export {path} | head -n 2", shell=True, capture_output=True, text=True)
-    assert len(res.stdout.splitlines()) == 2 and "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path, nb201, evaluator):
+    path = _study(tmp_path, nb201, evaluator, n=20)
+    # the reader closes its end at once (like `| head` after its lines): the write fails with EPIPE
+    res = subprocess.run(f"{sys.executable} -m predictnas export {path} | (exec 0<&-; sleep 0.5)", shell=True,
+                         capture_output=True, text=True)
+    assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr, res.stderr
