@@ -66,6 +66,7 @@ class _Worker:
     process: Any
     conn: multiprocessing.connection.Connection
     ready: bool = False
+    retired: bool = False  # dead, and not replaced (the executor is broken)
     task: tuple[Future[Outcome], float] | None = None  # (future, started at)
 
 
@@ -103,6 +104,8 @@ class ProcessExecutor(Executor):
         self._lock = threading.Lock()
         self._queue: deque[tuple[Future[Outcome], Arch]] = deque()
         self._closed = False
+        self._broken: str | None = None  # why replacement workers cannot start
+        self._start_failures = 0
         self._workers = [self._start_worker() for _ in range(n)]
         self._await_ready(start_timeout)
         self._monitor = threading.Thread(target=self._watch, name="predictnas-process-executor", daemon=True)
@@ -156,6 +159,8 @@ class ProcessExecutor(Executor):
         with self._lock:
             if self._closed:
                 raise EvaluationError("This executor is shut down.")
+            if self._broken:
+                raise EvaluationError(f"Worker processes cannot be started any more ({self._broken}).")
             self._queue.append((future, arch))
             self._dispatch()
         return future
@@ -163,7 +168,8 @@ class ProcessExecutor(Executor):
     def _watch(self) -> None:
         while not self._closed:
             with self._lock:
-                waitables = [w.conn for w in self._workers] + [w.process.sentinel for w in self._workers]
+                live = [w for w in self._workers if not w.retired]
+                waitables = [w.conn for w in live] + [w.process.sentinel for w in live]
             wait_s = 0.2
             if self.timeout is not None:
                 wait_s = min(wait_s, self.timeout / 4)
@@ -172,7 +178,8 @@ class ProcessExecutor(Executor):
                 if self._closed:
                     return
                 for index, worker in enumerate(self._workers):
-                    self._check(index, worker)
+                    if not worker.retired:
+                        self._check(index, worker)
                 self._dispatch()
 
     def _check(self, index: int, worker: _Worker) -> None:
@@ -181,6 +188,7 @@ class ProcessExecutor(Executor):
                 kind, detail = worker.conn.recv()
                 if kind == "ready":
                     worker.ready = True
+                    self._start_failures = 0
                 elif worker.task is not None:
                     future, _ = worker.task
                     worker.task = None
@@ -188,10 +196,22 @@ class ProcessExecutor(Executor):
         except (EOFError, OSError):
             pass
         if not worker.process.is_alive():
+            code = worker.process.exitcode
+            reason = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             if worker.task is not None:
-                code = worker.process.exitcode
-                reason = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
                 worker.task[0].set_exception(WorkerLost(f"the worker process died during the evaluation ({reason})"))
+                worker.task = None
+            if not worker.ready:  # died while starting: do not respawn for ever
+                self._start_failures += 1
+                if self._start_failures >= 3:
+                    worker.retired = True
+                    self._broken = f"3 replacement workers died while loading the evaluator, the last with {reason}"
+                    for future, _ in self._queue:
+                        future.set_exception(WorkerLost(self._broken))
+                    self._queue.clear()
+                    for other in self._workers:  # the others are dying the same way: stop replacing them
+                        other.retired = other.retired or not other.ready
+                    return
             self._replace(index)
         elif worker.task is not None and self.timeout is not None and time.monotonic() - worker.task[1] > self.timeout:
             worker.task[0].set_exception(EvaluationTimeout(f"evaluation ran past its timeout of {self.timeout:g} s; its worker was replaced"))

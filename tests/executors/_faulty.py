@@ -75,3 +75,21 @@ def synthetic(arch):
     """``Synthetic`` as a plain function (an ``entry_point`` for study definitions)."""
     acc, flops, _ = _score(arch)
     return {"acc": acc, "flops": flops, "pid": os.getpid()}
+
+
+class PoisonAfterDeath(Synthetic):
+    """Evaluations kill their worker once ``marker`` exists, and new workers cannot load this
+    evaluator any more: what a broken environment (e.g. a deleted module) looks like."""
+
+    def __init__(self, marker):
+        super().__init__()
+        self.marker = str(marker)
+
+    def __setstate__(self, state):
+        if os.path.exists(state["marker"]):
+            raise ImportError("the evaluator's module is gone")
+        super().__setstate__(state)
+
+    def evaluate(self, arch):
+        open(self.marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)

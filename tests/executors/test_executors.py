@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from _faulty import DieOnce, Faulty, Synthetic, kind
+from _faulty import DieOnce, Faulty, PoisonAfterDeath, Synthetic, kind
 
 import predictnas as pn
 from predictnas.exceptions import EvaluationError, InvalidSpecError
@@ -90,3 +90,13 @@ def test_bad_executor_settings_are_clear_errors():
         ProcessExecutor(pn.FunctionEvaluator(lambda a, _lock=__import__("threading").Lock(): {}), 2)
     assert study.trials == []
 
+
+
+def test_workers_that_cannot_start_again_stop_the_study_with_a_clear_error(tmp_path):
+    study = _study(storage=tmp_path / "s.db")
+    start = time.perf_counter()
+    with pytest.raises(EvaluationError, match="cannot be started any more"):
+        study.optimize(PoisonAfterDeath(tmp_path / "poison"), 20, n_workers=2)
+    assert time.perf_counter() - start < 60
+    failed = [t for t in study.trials if t.state.value == "failed"]
+    assert failed and all("WorkerLost" in t.error for t in failed)
