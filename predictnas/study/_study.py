@@ -470,7 +470,7 @@ class Study:
                 logger.info("trial %d retries trial %d", retry.number, trial.number)
                 queue.append(retry)
                 if progress:
-                    progress.bar.total += 1
+                    progress.add_retry()
             if not isinstance(exc, catch) and not isinstance(exc, PredictNASError):
                 raise
             return
@@ -523,6 +523,10 @@ class _Progress:
     def update(self) -> None:
         self.bar.update(1)
         self.bar.set_postfix(front=len(self.study.pareto_front()), hv=f"{self.study.hypervolume():.4f}", refresh=False)
+
+    def add_retry(self) -> None:
+        """A retry is one more trial to finish than the budget says."""
+        self.bar.total += 1
 
     def close(self) -> None:
         self.bar.close()

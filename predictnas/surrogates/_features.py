@@ -40,8 +40,6 @@ class ArchFeatures:
             cheap: Mapping[str, Sequence[float]] | None = None) -> ArchFeatures:
         """Fixes the layout; ``archs`` with their ``cheap`` statistics (name -> values) set the
         standardisation and, with ``pretrain``, train the cheap-statistic predictors."""
-        import xgboost
-
         self.encoder_ = make_encoder(self.encoding).fit(space)
         n_enc = self._encode([space.sample(1, rng=np.random.default_rng(0))[0]]).shape[1]
         self.cat_dims_ = list(range(n_enc)) if self.encoding == "sequence" else []
@@ -54,6 +52,8 @@ class ArchFeatures:
         self.spread_ = {k: float(np.std(_transform(stats[k])) or 1.0) for k in names}
         self.pretrained_: dict[str, Any] = {}
         if self.pretrain:
+            import xgboost
+
             if len(archs) < 10:
                 raise InvalidValuesError(f"Pretraining needs many unlabeled architectures; got {len(archs)}.")
             X = self._encode(archs)
