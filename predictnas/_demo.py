@@ -53,7 +53,7 @@ def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", checkpoint: str
               "training": {"seed": seed}, "options": {"latency": True}}
     study = create_study(
         space="digits_cnn", objectives={"acc": "maximize", "macs": "minimize"}, storage=storage, seed=seed,
-        proposer="nsga2", proposer_options={"pop_size": 24}, budget=budget, batch_size=8, evaluator=config,
+        proposer="bo", budget=budget, batch_size=8, evaluator=config,
         name="demo", load_if_exists=True,
     )
     with study:

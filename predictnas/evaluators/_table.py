@@ -24,7 +24,9 @@ class TableEvaluator(Evaluator):
         space: The search space whose parameters name the columns.
         metrics: Metric name -> column (e.g. ``{"acc": "cifar10_test_acc"}``); a list means
             identical names.
-        cheap: Columns of cheap statistics (FLOPs, params, proxies) returned with each result.
+        cheap: Cheap statistics (FLOPs, params, proxies) returned with each result and by
+            :meth:`cheap_statistics`, i.e. known before evaluation: column names, or metric names
+            (keys of ``metrics``) for metrics that cost nothing, such as a FLOPs objective.
         arch_column: Optional column holding the architecture string (used instead of parameter
             columns, e.g. NAS-Bench-201's ``arch_str``).
     """
@@ -53,7 +55,7 @@ class TableEvaluator(Evaluator):
             columns = list(reader.fieldnames or [])
             needed = ([self.arch_column] if self.arch_column else list(self.space.param_names)) + list(
                 self.metrics.values()
-            ) + list(self.cheap)
+            ) + [self.metrics.get(c, c) for c in self.cheap]
             missing = [c for c in needed if c not in columns]
             if missing:
                 raise InvalidSpecError(
@@ -107,4 +109,4 @@ class TableEvaluator(Evaluator):
     def cheap_statistics(self, arch: Arch) -> dict[str, float]:
         if not self.cheap:
             return {}
-        return self._numbers(self.row_index(arch), {c: c for c in self.cheap})
+        return self._numbers(self.row_index(arch), {c: self.metrics.get(c, c) for c in self.cheap})

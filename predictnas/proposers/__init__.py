@@ -6,10 +6,13 @@ from typing import Any
 
 from predictnas.exceptions import InvalidSpecError
 from predictnas.proposers._base import ProposalContext, Proposer, SpaceExhaustedError
+from predictnas.proposers._bo import BayesOptProposer, initial_design_size
 from predictnas.proposers._nsga2 import NSGA2Proposer
 from predictnas.proposers._random import RandomProposer
+from predictnas.proposers._surrogate_nsga2 import SurrogateNSGA2Proposer
 
-PROPOSERS: dict[str, type[Proposer]] = {"random": RandomProposer, "nsga2": NSGA2Proposer}
+PROPOSERS: dict[str, type[Proposer]] = {"bo": BayesOptProposer, "random": RandomProposer, "nsga2": NSGA2Proposer,
+                                       "nsga2-surrogate": SurrogateNSGA2Proposer}
 
 
 def make_proposer(name: str, options: dict[str, Any] | None = None) -> Proposer:
@@ -23,4 +26,4 @@ def make_proposer(name: str, options: dict[str, Any] | None = None) -> Proposer:
         raise InvalidSpecError(f"Bad options {options!r} for proposer {name!r}: {exc}.") from None
 
 
-__all__ = ["PROPOSERS", "NSGA2Proposer", "ProposalContext", "Proposer", "RandomProposer", "SpaceExhaustedError", "make_proposer"]
+__all__ = ["PROPOSERS", "BayesOptProposer", "initial_design_size", "NSGA2Proposer", "ProposalContext", "Proposer", "RandomProposer", "SpaceExhaustedError", "SurrogateNSGA2Proposer", "make_proposer"]

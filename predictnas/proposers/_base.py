@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ class ProposalContext:
         pending: Architectures asked but not yet told (``X_pending``).
         seen_keys: Canonical keys of every trial so far (complete, failed or pending).
         step: The ask step number.
+        cheap: Looks up statistics known without evaluation (FLOPs, params, a latency table):
+            ``(archs) -> {name: (n,) values}``, NaN where unknown; ``None`` when the study has no
+            such source. Objectives declared ``cheap`` and found here are known exactly.
     """
 
     space: SearchSpace
@@ -34,6 +38,7 @@ class ProposalContext:
     pending: tuple[Arch, ...]
     seen_keys: frozenset[str]
     step: int
+    cheap: Callable[[Sequence[Arch]], dict[str, np.ndarray]] | None = None
 
     def objective_matrix(self) -> np.ndarray:
         """``(n_complete, m)`` objective values in minimisation form."""

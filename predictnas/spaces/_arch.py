@@ -19,11 +19,13 @@ class Arch(Mapping[str, Value]):
         params: Parameter name -> value, in the space's parameter order.
     """
 
-    __slots__ = ("_params", "_hash")
+    __slots__ = ("_params", "_hash", "_owner", "_key")
 
     def __init__(self, params: Mapping[str, Value]) -> None:
         self._params = dict(params)
         self._hash = hash(tuple(sorted(self._params.items(), key=lambda kv: kv[0])))
+        self._owner: object = None  # the space that validated it (its checks are then skipped)
+        self._key: str | None = None  # that space's canonical key, once computed
 
     def __getitem__(self, name: str) -> Value:
         return self._params[name]

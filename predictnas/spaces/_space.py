@@ -73,6 +73,7 @@ class SearchSpace:
         source: str = "<dict>",
     ) -> None:
         self.name = name
+        self._token = object()  # stamps the Arch objects this space built or validated
         self.params: tuple[Param, ...] = tuple(params)
         self.constraints = tuple(constraints)
         self.cell = cell
@@ -108,6 +109,8 @@ class SearchSpace:
         Raises:
             InvalidArchitectureError: naming the parameter, the value and the allowed choices.
         """
+        if isinstance(values, Arch) and values._owner is self._token and not strict:
+            return values  # built or validated by this space already
         if not isinstance(values, Mapping):
             raise InvalidArchitectureError(
                 f"An architecture of space {self.name!r} must be a mapping of parameter -> value; "
@@ -144,7 +147,11 @@ class SearchSpace:
         for c in self.constraints:
             if not c.satisfied(out):
                 raise InvalidArchitectureError(f"The architecture violates the constraint {c.description}.")
-        return Arch(out)
+        return self._stamp(Arch(out))
+
+    def _stamp(self, arch: Arch) -> Arch:
+        arch._owner = self._token
+        return arch
 
     def validate(self, arch: Mapping[str, object]) -> Arch:
         """Checks an architecture strictly (no inactive parameters) and returns it as an ``Arch``."""
@@ -186,13 +193,27 @@ class SearchSpace:
             values = self._complete({}, rng)
             if not self._feasible(values):
                 continue
-            arch = Arch(values)
+            arch = self._stamp(Arch(values))
             if unique:
                 key = self.canonical_key(arch)
                 if key in seen:
                     continue
                 seen.add(key)
             out.append(arch)
+        return out
+
+    def sample_many(self, n: int, *, rng: np.random.Generator) -> list[Arch]:
+        """Up to ``n`` architectures drawn like :meth:`sample` (constraint violations are dropped,
+        not redrawn), with one vectorised draw for all of them: for candidate pools of thousands."""
+        u = rng.random((n, len(self.params)))
+        out: list[Arch] = []
+        for row in u:
+            values: dict[str, Value] = {}
+            for p, x in zip(self.params, row):
+                if p.active_if is None or self.is_active(p, values):
+                    values[p.name] = p.choices[min(int(x * p.n_choices), p.n_choices - 1)]
+            if self._feasible(values):
+                out.append(self._stamp(Arch(values)))
         return out
 
     def mutate(self, arch: Mapping[str, Value], *, rng: np.random.Generator, n_changes: int = 1) -> Arch:
@@ -209,7 +230,7 @@ class SearchSpace:
                 values[p.name] = others[int(rng.integers(len(others)))]
             values = self._complete(values, rng)
             if self._feasible(values) and values != dict(base):
-                return Arch(values)
+                return self._stamp(Arch(values))
         return base
 
     def neighbors(self, arch: Mapping[str, Value]) -> list[Arch]:
@@ -226,7 +247,7 @@ class SearchSpace:
                     continue
                 values = self._complete({**base, name: choice}, None)
                 if self._feasible(values):
-                    out.append(Arch(values))
+                    out.append(self._stamp(Arch(values)))
         return out
 
     def crossover(self, a: Mapping[str, Value], b: Mapping[str, Value], *, rng: np.random.Generator) -> Arch:
@@ -240,7 +261,7 @@ class SearchSpace:
                 donors = [x[p.name] for x in parents if p.name in x]
                 values[p.name] = donors[int(rng.integers(len(donors)))] if donors else p.draw(rng)
             if self._feasible(values):
-                return Arch(values)
+                return self._stamp(Arch(values))
         return parents[0]
 
     # -- enumeration and size -----------------------------------------------------------------------
@@ -269,7 +290,7 @@ class SearchSpace:
 
         for values in walk(0, {}):
             if self._feasible(values):
-                yield Arch(values)
+                yield self._stamp(Arch(values))
 
     def cardinality(self) -> int:
         """Exact number of distinct feasible architectures (before canonical deduplication).
@@ -325,11 +346,16 @@ class SearchSpace:
         parameters never matter because an ``Arch`` holds active parameters only.
         """
         arch = self.make_arch(arch)
+        if arch._key is not None:
+            return arch._key
         rest = ",".join(f"{k}={v}" for k, v in arch.items() if k not in self._cell_params)
         if self.cell is None:
-            return rest
-        cell = self.cell.canonical_expression(arch)
-        return f"{cell}|{rest}" if rest else cell
+            key = rest
+        else:
+            cell = self.cell.canonical_expression(arch)
+            key = f"{cell}|{rest}" if rest else cell
+        arch._key = key
+        return key
 
 
 def _count_unconstrained(space: SearchSpace) -> int:

@@ -71,9 +71,9 @@ def run_definition(
     objectives = _objectives(root)
     constraints = root.get("constraints", list, default=[])
     proposer = root.node("proposer")
-    proposer_name, proposer_options = "random", {}
+    proposer_name, proposer_options = "bo", {}
     if proposer is not None:
-        proposer_name = proposer.get("name", str, default="random")
+        proposer_name = proposer.get("name", str, default="bo")
         proposer_options = dict(proposer.get("options", dict, default={}))
         proposer.done()
     surrogate_node = root.node("surrogate")
@@ -92,6 +92,8 @@ def run_definition(
     evaluator_node = root.node("evaluator", required=True)
     assert evaluator_node is not None
     config = _evaluator_config(evaluator_node, base, table)
+    if config["type"] == "table":  # a cheap objective of a table is a lookup: known before evaluation
+        config["cheap"] += [o.name for o in objectives if o.cheap and o.name not in config["cheap"]]
     root.done()
     evaluator = build_evaluator(config, space, show_progress=show_progress)
     storage_path = Path(storage) if storage is not None else _resolve(base, storage_text)

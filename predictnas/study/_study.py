@@ -6,11 +6,11 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,7 +24,6 @@ from predictnas.exceptions import (
     PredictNASError,
     StudyError,
 )
-from predictnas.proposers import ProposalContext, Proposer, make_proposer
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
 from predictnas.study._storage import StudyFile
 from predictnas.study._types import (
@@ -35,6 +34,9 @@ from predictnas.study._types import (
     is_finite_number,
     objective_matrix,
 )
+
+if TYPE_CHECKING:  # proposers import the study's value types: import them lazily here
+    from predictnas.proposers import ProposalContext, Proposer
 
 logger = logging.getLogger("predictnas.study")
 
@@ -66,7 +68,15 @@ class Study:
         self.objectives = tuple(Objective(o["name"], o["direction"], bool(o.get("cheap", False))) for o in d["objectives"])
         self.constraints = tuple(OutcomeConstraint.parse(c) for c in d.get("constraints", []))
         self.batch_size: int = int(d.get("batch_size", 1))
+        from predictnas.proposers import make_proposer
+
         self.proposer = proposer or make_proposer(d["proposer"]["name"], d["proposer"].get("options"))
+        #: ``arch -> {name: value}`` of statistics known without evaluation (FLOPs, a latency table).
+        #: Objectives declared ``cheap`` and constrained metrics it gives are known exactly to the
+        #: proposer. ``optimize(evaluator)`` sets it to ``evaluator.cheap_statistics`` when the
+        #: study has cheap objectives or constraints; set it yourself when driving ask/tell.
+        self.cheap_function: Callable[[Arch], Mapping[str, float]] | None = None
+        self._cheap_cache: dict[Arch, dict[str, float]] = {}
 
     # -- replay ---------------------------------------------------------------------------------
     def _replay(self) -> None:
@@ -187,12 +197,32 @@ class Study:
 
     # -- ask / tell -----------------------------------------------------------------------------
     def _context(self) -> ProposalContext:
+        from predictnas.proposers import ProposalContext
+
         return ProposalContext(
             space=self.space, objectives=self.objectives, constraints=self.constraints,
             complete=tuple(t for t in self._complete() if t.cache_of is None),
             pending=tuple(t.arch for t in self._trials if t.state is TrialState.RUNNING),
             seen_keys=frozenset(t.key for t in self._trials), step=self._step,
+            cheap=self._cheap_lookup if self.cheap_function is not None else None,
         )
+
+    def _cheap_lookup(self, archs: Sequence[Arch]) -> dict[str, np.ndarray]:
+        """``{name: (n,) values}`` from :attr:`cheap_function` (cached; NaN where it fails)."""
+        assert self.cheap_function is not None
+        rows = []
+        for arch in archs:
+            stats = self._cheap_cache.get(arch)
+            if stats is None:
+                try:
+                    stats = {k: float(v) for k, v in self.cheap_function(arch).items() if is_finite_number(v)}
+                except Exception as exc:  # an unknown architecture: no exact values
+                    logger.debug("cheap statistics of %s failed: %s", self.space.to_string(arch), exc)
+                    stats = {}
+                self._cheap_cache[arch] = stats
+            rows.append(stats)
+        names = sorted({k for stats in rows for k in stats})
+        return {k: np.array([stats.get(k, np.nan) for stats in rows]) for k in names}
 
     def ask(self, n: int = 1, *, archs: Iterable[Mapping[str, Any]] | None = None) -> list[FrozenTrial]:
         """Creates ``n`` trials proposed by the proposer, or one per given architecture.
@@ -411,6 +441,9 @@ class Study:
         if not isinstance(retries, int) or retries < 0:
             raise InvalidSpecError(f"retries must be a non-negative integer; got {retries!r}.")
         q = int(batch_size or self.batch_size)
+        if self.cheap_function is None and (any(o.cheap for o in self.objectives) or self.constraints) \
+                and type(evaluator).cheap_statistics is not Evaluator.cheap_statistics:
+            self.cheap_function = evaluator.cheap_statistics
         runner = make_executor(evaluator, executor, n_workers=n_workers, timeout=timeout)
         limit = runner.max_in_flight
         queue = [t for t in self._trials if t.state is TrialState.RUNNING]
@@ -546,7 +579,7 @@ def create_study(
     objectives: Mapping[str, str] | Sequence[Objective],
     storage: str | Path | None = None,
     seed: int = 0,
-    proposer: str = "random",
+    proposer: str = "bo",
     proposer_options: Mapping[str, Any] | None = None,
     constraints: Sequence[str] = (),
     name: str | None = None,
@@ -563,7 +596,9 @@ def create_study(
         objectives: ``{"acc": "maximize", "flops": "minimize"}`` or a list of ``Objective`` (2 or more).
         storage: Path of the SQLite study file; ``None`` keeps the study in memory.
         seed: Seed of every random step.
-        proposer: ``"random"`` or ``"nsga2"``; ``proposer_options`` are its keyword options.
+        proposer: ``"bo"`` (default: :class:`~predictnas.proposers.BayesOptProposer`),
+            ``"nsga2-surrogate"``, ``"nsga2"`` or ``"random"``; ``proposer_options`` are its
+            keyword options.
         constraints: Outcome constraints such as ``"latency <= 5"``.
         name: Study name (default: the file stem or ``"study"``).
         budget: Total number of trials ``optimize()`` runs to by default.
@@ -588,6 +623,8 @@ def create_study(
     if len(objs) < 1 or len({o.name for o in objs}) != len(objs):
         raise InvalidSpecError(f"A study needs one or more objectives with distinct names; got {[o.name for o in objs]}.")
     parsed = [OutcomeConstraint.parse(c) for c in constraints]
+    from predictnas.proposers import make_proposer
+
     make_proposer(proposer, dict(proposer_options or {}))  # validate early
     if budget is not None and (not isinstance(budget, int) or budget < 1):
         raise InvalidSpecError(f"budget must be a positive integer; got {budget!r}.")

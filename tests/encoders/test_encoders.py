@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import predictnas as pn
-from predictnas.encoders import ENCODERS, GraphEncoder, PathEncoder, SequenceEncoder, TabularEncoder
+from predictnas.encoders import ENCODERS, GraphEncoder, PathEncoder, SequenceEncoder, TabularEncoder, make_encoder
 from predictnas.exceptions import NotFittedError, PredictNASError
 
 SPACES = {name: pn.load_space(name) for name in pn.list_spaces()}
@@ -100,3 +100,13 @@ def test_sequence_tokens_and_vocabulary():
     for p, tok in zip(space.params, decoded):
         assert tok == (f"{p.name}={arch[p.name]}" if p.name in arch else "<inactive>")
     assert enc.vocabulary_size_ == 2 + sum(p.n_choices for p in space.params)
+
+
+@pytest.mark.parametrize("name", pn.list_spaces())
+def test_tabular_fast_path_equals_its_definition(name):
+    space = pn.load_space(name)
+    enc = make_encoder("tabular").fit(space)
+    archs = space.sample(300, rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(enc.transform(archs), enc._transform_slow(archs))
+    plain = [a.to_dict() for a in archs]  # not yet validated: go through make_arch
+    np.testing.assert_array_equal(enc.transform(plain), enc._transform_slow(archs))

@@ -169,3 +169,18 @@ def test_space_from_dict_matches_itertools_enumeration():
     expected = [{"n": 1}] + [{"n": n, "w": w} for n, w in itertools.product([2, 3], [8, 16]) if n * w <= 32]
     assert sorted(map(str, space.enumerate())) == sorted(str(pn.Arch(e)) for e in expected)
     assert space.cardinality() == len(expected)
+
+
+def test_validated_archs_skip_revalidation_but_foreign_ones_do_not():
+    space = pn.load_space("ofa_mbv3")
+    other = pn.load_space("ofa_mbv3")
+    arch = space.sample(1, rng=np.random.default_rng(0))[0]
+    assert space.make_arch(arch) is arch  # built here: no second validation
+    again = other.make_arch(arch)  # another space object validates it again
+    assert again == arch and again is not arch
+    assert space.canonical_key(arch) == other.canonical_key(again) == space.canonical_key(arch.to_dict())
+    bad = pn.Arch({**arch.to_dict(), "not_a_param": 1})
+    with pytest.raises(InvalidArchitectureError, match="not_a_param"):
+        space.make_arch(bad)
+    many = space.sample_many(500, rng=np.random.default_rng(1))
+    assert len(many) == 500 and all(space.make_arch(a.to_dict()) == a for a in many)

@@ -150,3 +150,23 @@ def test_report_shows_predictor_quality_when_the_study_has_diagnostics(tmp_path)
     bare = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0)
     bare.optimize(pn.FunctionEvaluator(evaluate), 5)
     assert "Predictor quality" not in report(bare, tmp_path / "b.html")
+
+
+def test_gp_fast_prediction_equals_the_botorch_posterior_and_with_data_keeps_hyperparameters(problem):
+    import torch
+
+    space, archs, Y = problem
+    X = ArchFeatures("tabular").fit(space).transform(archs)
+    gp = GPSurrogate().fit(X[:80], Y[:80])
+    mean, std = gp.predict(X[80:300])
+    with torch.no_grad():
+        post = gp.model.posterior(gp.transform_inputs(X[80:300]), observation_noise=True)
+    np.testing.assert_allclose(mean, post.mean.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(std, np.sqrt(post.variance.numpy()), rtol=1e-4, atol=1e-5)
+    same = gp.with_data(X[:80], Y[:80])
+    np.testing.assert_allclose(same.predict(X[80:300])[0], mean, rtol=1e-6, atol=1e-6)
+    more = gp.with_data(X[:200], Y[:200])  # conditioned on more data, same hyperparameters
+    lengthscale = lambda g: g.model.models[0].covar_module.lengthscale.detach().numpy()  # noqa: E731
+    np.testing.assert_allclose(lengthscale(more), lengthscale(gp))
+    assert rank_quality(Y[300:, 0], more.predict(X[300:])[0][:, 0])["spearman"] > \
+        rank_quality(Y[300:, 0], gp.predict(X[300:])[0][:, 0])["spearman"] - 0.02

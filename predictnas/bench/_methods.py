@@ -1,0 +1,97 @@
+"""Search methods run by the benchmark: predictnas proposers and Optuna samplers (peers).
+
+A run returns the table rows it evaluated, in order, and the seconds each proposal took.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from predictnas.bench._problem import SearchProblem
+from predictnas.exceptions import EvaluationError
+
+PROPOSER_METHODS = {"predictnas": "bo", "nsga2-surrogate": "nsga2-surrogate", "random": "random", "nsga2": "nsga2"}
+OPTUNA_METHODS = ("optuna-tpe", "optuna-nsga2", "optuna-gp")
+CHEAP_AWARE = ("predictnas", "nsga2-surrogate")
+
+
+@dataclass
+class Run:
+    rows: list[int] = field(default_factory=list)  # evaluated table rows in order (repeats kept, -1: failed)
+    ask_seconds: list[float] = field(default_factory=list)
+
+
+def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int, batch_size: int, use_cheap: bool) -> Run:
+    """A predictnas proposer on an in-memory study, ``batch_size`` trials per ask."""
+    from predictnas.study import TrialState, create_study
+
+    study = create_study(space=problem.space, objectives=problem.study_objectives(use_cheap=use_cheap),
+                         constraints=[str(c) for c in problem.constraints], proposer=PROPOSER_METHODS[method], seed=seed)
+    if use_cheap:
+        study.cheap_function = problem.table.cheap_statistics
+    run = Run()
+    while len(run.rows) < budget:
+        started = time.perf_counter()
+        trials = study.ask(min(batch_size, budget - len(run.rows)))
+        run.ask_seconds.append(time.perf_counter() - started)
+        for trial in trials:
+            try:
+                row = problem.table.row_index(trial.arch)
+                values = problem.table.evaluate(trial.arch).values if trial.state is TrialState.RUNNING else None
+            except EvaluationError as exc:  # not in the table: a failed evaluation
+                run.rows.append(-1)
+                study.tell(trial, state="failed", error=str(exc))
+                continue
+            run.rows.append(row)
+            if values is not None:
+                study.tell(trial, values)
+    return run
+
+
+def optuna_available() -> bool:
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_optuna(problem: SearchProblem, method: str, *, seed: int, budget: int) -> Run:
+    """An Optuna sampler, one trial at a time, parameters suggested as categoricals in space order
+    (only active ones). Repeated architectures are evaluated again and count against the budget."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+    constraints = (lambda t: t.user_attrs["violation"]) if problem.constraints else None
+    if method == "optuna-tpe":
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=constraints)
+    elif method == "optuna-nsga2":
+        sampler = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
+    else:
+        sampler = optuna.samplers.GPSampler(seed=seed, constraints_func=constraints)
+    study = optuna.create_study(directions=[d for _, d in problem.objectives], sampler=sampler)
+    space, run = problem.space, Run()
+    while len(run.rows) < budget:
+        started = time.perf_counter()
+        trial = study.ask()
+        values: dict[str, object] = {}
+        for p in space.params:
+            if space.is_active(p, values):
+                values[p.name] = p.choices[trial.suggest_categorical(p.name, list(range(p.n_choices)))]
+        run.ask_seconds.append(time.perf_counter() - started)
+        arch = space.make_arch(values)
+        try:
+            row = problem.table.row_index(arch)
+            result = problem.table.evaluate(arch).values
+        except EvaluationError:  # not in the table: a failed evaluation
+            run.rows.append(-1)
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            continue
+        run.rows.append(row)
+        if constraints is not None:
+            trial.set_user_attr("violation", [c.violation(result[c.metric]) for c in problem.constraints])
+        study.tell(trial, [result[c] for c, _ in problem.objectives])
+    return run

@@ -1,0 +1,100 @@
+"""A search benchmark problem: a fully known table, objectives, cheap columns and constraints."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from predictnas.evaluators import TableEvaluator
+from predictnas.exceptions import InvalidSpecError
+from predictnas.pareto import hypervolume, pareto_mask, to_minimization
+from predictnas.spaces import SearchSpace
+from predictnas.study._types import Objective, OutcomeConstraint
+
+_OBJECTIVE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):(max|min)$")
+
+
+@dataclass
+class SearchProblem:
+    """A table whose every row is known, so a search can be scored exactly.
+
+    Conventions (as in the issue's protocol): objectives are min-max normalised over the whole
+    table in minimisation form, the reference point is 1.1 per objective, and the true front is
+    the Pareto front of the feasible rows.
+
+    Attributes:
+        space: The search space.
+        table: The ``TableEvaluator`` over the CSV.
+        objectives: ``(column, "maximize"|"minimize")`` pairs.
+        cheap: Columns that are known before evaluation (only for methods that use them).
+        constraints: Outcome constraints on table columns.
+    """
+
+    space: SearchSpace
+    table: TableEvaluator
+    objectives: list[tuple[str, str]]
+    cheap: list[str] = field(default_factory=list)
+    constraints: list[OutcomeConstraint] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, space: SearchSpace, table: str | Path, objectives: list[str], cheap: list[str],
+                  constraints: list[str]) -> SearchProblem:
+        """Parses ``COL:max`` / ``COL:min`` objectives and ``COL<=V`` constraints."""
+        parsed = []
+        for text in objectives:
+            match = _OBJECTIVE.match(text)
+            if match is None:
+                raise InvalidSpecError(f"--objective {text!r} must look like COLUMN:max or COLUMN:min.")
+            parsed.append((match.group(1), "maximize" if match.group(2) == "max" else "minimize"))
+        if not parsed:
+            raise InvalidSpecError("give at least one --objective COLUMN:max|min.")
+        cons = [OutcomeConstraint.parse(c) for c in constraints]
+        names = {c for c, _ in parsed}
+        unknown = [c for c in cheap if c not in names and c not in {k.metric for k in cons}]
+        if unknown:
+            raise InvalidSpecError(f"--cheap {unknown}: not an objective or constrained column.")
+        metrics = {c: c for c in [*names, *(k.metric for k in cons)]}
+        evaluator = TableEvaluator(table, space, metrics, cheap=cheap)
+        return cls(space, evaluator, parsed, list(cheap), cons)
+
+    def __post_init__(self) -> None:
+        rows = self.table.rows
+        columns = [c for c, _ in self.objectives]
+        values = np.array([[_number(r[c]) for c in columns] for r in rows])
+        self.F = to_minimization(values, [d for _, d in self.objectives])  # (n_rows, m)
+        violation = np.zeros(len(rows))
+        for c in self.constraints:
+            col = np.array([_number(r[c.metric]) for r in rows])
+            violation += np.array([c.violation(v) for v in col])
+        self.feasible = np.isfinite(self.F).all(axis=1) & (violation == 0)
+        if not self.feasible.any():
+            raise InvalidSpecError("No row of the table satisfies the constraints and has all objective values.")
+        finite = np.isfinite(self.F).all(axis=1)
+        self.lower, self.upper = self.F[finite].min(axis=0), self.F[finite].max(axis=0)
+        rows_ok = np.flatnonzero(self.feasible)
+        self.front_rows = rows_ok[pareto_mask(self.F[rows_ok])]
+        self.true_hv = hypervolume(self.F[self.front_rows], lower=self.lower, upper=self.upper)
+        self.optimum = float(self.F[self.feasible, 0].min()) if len(self.objectives) == 1 else None
+
+    def study_objectives(self, *, use_cheap: bool) -> list[Objective]:
+        return [Objective(c, d, use_cheap and c in self.cheap) for c, d in self.objectives]
+
+    def hv_ratio(self, rows: list[int]) -> float:
+        """Hypervolume of the feasible evaluated ``rows`` over that of the true front."""
+        found = [r for r in set(rows) if r >= 0 and self.feasible[r]]
+        if not found or not self.true_hv > 0:
+            return 0.0
+        return hypervolume(self.F[found], lower=self.lower, upper=self.upper) / self.true_hv
+
+    def front_recall(self, rows: list[int]) -> float:
+        return len(set(self.front_rows.tolist()) & set(rows)) / len(self.front_rows)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return float("nan")

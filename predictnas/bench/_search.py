@@ -1,0 +1,160 @@
+"""``predictnas benchmark search``: every method on the same table, scored exactly."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from predictnas.bench._methods import (
+    CHEAP_AWARE,
+    OPTUNA_METHODS,
+    PROPOSER_METHODS,
+    Run,
+    optuna_available,
+    run_optuna,
+    run_proposer,
+)
+from predictnas.bench._problem import SearchProblem
+from predictnas.exceptions import InvalidSpecError
+
+BUDGETS = (25, 50, 100, 200)
+THRESHOLDS = ("0.95", "0.99", "0.999")
+METHODS = (*PROPOSER_METHODS, *OPTUNA_METHODS)
+
+
+def score_run(problem: SearchProblem, run: Run, budget: int) -> dict[str, Any]:
+    """The issue's metrics of one run: HV ratio and front recall at the standard budgets,
+    evaluations to each HV-ratio threshold (``None``: not reached), or to the optimum."""
+    rows = run.rows[:budget]
+    out: dict[str, Any] = {
+        "hv_ratio": {b: problem.hv_ratio(rows[:b]) for b in BUDGETS if b <= budget},
+        "front_recall": {b: problem.front_recall(rows[:b]) for b in BUDGETS if b <= budget},
+    }
+    if budget not in out["hv_ratio"]:
+        out["hv_ratio"][budget] = problem.hv_ratio(rows)
+        out["front_recall"][budget] = problem.front_recall(rows)
+    if problem.optimum is not None:
+        best = next((k + 1 for k, r in enumerate(rows) if r >= 0 and problem.feasible[r] and problem.F[r, 0] <= problem.optimum), None)
+        out["evals_to_optimum"] = best
+    reached: dict[str, int | None] = {t: None for t in THRESHOLDS}
+    for k in range(1, len(rows) + 1):
+        if reached[THRESHOLDS[-1]] is not None:
+            break
+        if k > 1 and rows[k - 1] == rows[k - 2]:
+            continue
+        ratio = problem.hv_ratio(rows[:k])
+        for t in THRESHOLDS:
+            if reached[t] is None and ratio >= float(t) - 1e-12:
+                reached[t] = k
+    out["evals_to_hv"] = reached
+    return out
+
+
+def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int, seeds: int, batch_size: int = 1,
+                  first_seed: int = 0, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Runs every method on every seed; with cheap columns, the cheap-aware methods run twice:
+    all objectives black-box (``name``) and cheap objectives declared (``name+cheap``).
+
+    Returns:
+        The JSON document: ``methods.<name>.hv_ratio.<budget>`` (list over seeds) etc.
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise InvalidSpecError(f"Unknown method(s) {unknown}; choose from {list(METHODS)}.")
+    results: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for method in methods:
+        if method in OPTUNA_METHODS and not optuna_available():
+            skipped[method] = "optuna is not installed (pip install 'predictnas[bench]')"
+            log(f"skipping {method}: {skipped[method]}")
+            continue
+        modes = [False, True] if problem.cheap and method in CHEAP_AWARE else [False]
+        for use_cheap in modes:
+            name = f"{method}+cheap" if use_cheap else method
+            per_seed, asks, started = [], [], time.perf_counter()
+            for seed in range(first_seed, first_seed + seeds):
+                if method in OPTUNA_METHODS:
+                    run = run_optuna(problem, method, seed=seed, budget=budget)
+                else:
+                    run = run_proposer(problem, method, seed=seed, budget=budget, batch_size=batch_size, use_cheap=use_cheap)
+                per_seed.append(score_run(problem, run, budget))
+                asks += run.ask_seconds
+            results[name] = _collect(per_seed)
+            results[name]["ask_seconds_median"] = float(np.median(asks)) if asks else None
+            results[name]["wall_seconds"] = time.perf_counter() - started
+            log(f"{name}: {seeds} seeds in {results[name]['wall_seconds']:.0f} s")
+    return {
+        "problem": {"objectives": [f"{c}:{'max' if d == 'maximize' else 'min'}" for c, d in problem.objectives],
+                    "cheap": problem.cheap, "constraints": [str(c) for c in problem.constraints],
+                    "rows": len(problem.table.rows), "true_front_rows": len(problem.front_rows),
+                    "table": str(problem.table.path)},
+        "budget": budget, "seeds": seeds, "batch_size": batch_size, "methods": results, "skipped": skipped,
+    }
+
+
+def _collect(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("hv_ratio", "front_recall", "evals_to_hv"):
+        out[key] = {str(b): [r[key][b] for r in per_seed] for b in per_seed[0][key]}
+    if "evals_to_optimum" in per_seed[0]:
+        out["evals_to_optimum"] = [r["evals_to_optimum"] for r in per_seed]
+    return out
+
+
+def format_table(doc: dict[str, Any]) -> str:
+    """Medians [IQR] over seeds; ``evals to`` counts seeds that never reached as the budget + 1
+    for the median (shown as ``>N`` when the median is not reached)."""
+    budget = doc["budget"]
+    budgets = [str(b) for b in (*BUDGETS, budget) if b <= budget]
+    budgets = list(dict.fromkeys(budgets))
+    single = any("evals_to_optimum" in r for r in doc["methods"].values())
+    head = ["method", *[f"HV@{b}" for b in budgets], "evals→0.99", "evals→0.999", f"recall@{budgets[-1]}", "ask s"]
+    if single:
+        head.insert(-1, "evals→optimum")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, r in doc["methods"].items():
+        cells = [name] + [_median_iqr(r["hv_ratio"][b], 4) for b in budgets]
+        cells += [_evals(r["evals_to_hv"][t], budget) for t in ("0.99", "0.999")]
+        cells.append(_median_iqr(r["front_recall"][budgets[-1]], 2))
+        if single:
+            cells.append(_evals(r["evals_to_optimum"], budget))
+        cells.append(f"{r['ask_seconds_median']:.3f}" if r["ask_seconds_median"] is not None else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _median_iqr(values: list[float], digits: int) -> str:
+    a = np.asarray(values, dtype=float)
+    q1, med, q3 = np.percentile(a, [25, 50, 75])
+    return f"{med:.{digits}f} [{q1:.{digits}f}, {q3:.{digits}f}]"
+
+
+def _evals(values: list[int | None], budget: int) -> str:
+    a = np.array([v if v is not None else budget + 1 for v in values], dtype=float)
+    med = float(np.median(a))
+    hit = sum(v is not None for v in values)
+    return (f">{budget}" if med > budget else f"{med:g}") + f" ({hit}/{len(values)})"
+
+
+def main_search(args: Any) -> int:
+    """The CLI entry: parse, run, print the table, write the JSON."""
+    from predictnas.spaces import load_space
+
+    space = load_space(args.space)
+    problem = SearchProblem.from_args(space, args.table, args.objective, args.cheap or [], args.constraint or [])
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    log = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    log(f"{len(problem.table.rows)} rows, true front: {len(problem.front_rows)} rows; methods {methods}")
+    doc = run_benchmark(problem, methods=methods, budget=args.budget, seeds=args.seeds, batch_size=args.batch_size,
+                        first_seed=args.first_seed, log=log)
+    print(format_table(doc))
+    if args.out:
+        Path(args.out).write_text(json.dumps(doc, indent=1))
+        log(f"results written to {args.out}")
+    return 0

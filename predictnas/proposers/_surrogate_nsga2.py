@@ -1,0 +1,80 @@
+"""NSGA-II on a surrogate's predictions (the DyNAS-T / LINAS loop)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from predictnas.exceptions import InvalidSpecError
+from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
+from predictnas.proposers._bo import initial_design_size
+from predictnas.proposers._evolution import evolve
+from predictnas.proposers._pool import _observed_front
+from predictnas.proposers._targets import Targets
+from predictnas.spaces import Arch
+
+
+class SurrogateNSGA2Proposer(Proposer):
+    """Each step: fit a surrogate on the completed trials, run pymoo NSGA-II on its mean
+    predictions (exact values for cheap objectives, predicted and exact constraint violations as
+    constraints) from the observed Pareto set, and propose the best unseen members of the final
+    population (rank, then crowding distance).
+
+    Args:
+        surrogate: ``"xgboost"``, ``"xgboost-quantile"`` or ``"gp"``.
+        encoding: Feature encoding.
+        n_initial: Random initial design size (default: :func:`initial_design_size`).
+        pop_size: NSGA-II population.
+        generations: NSGA-II generations per step.
+    """
+
+    def __init__(self, *, surrogate: str = "xgboost", encoding: str = "tabular", n_initial: int | None = None,
+                 pop_size: int = 100, generations: int = 30) -> None:
+        from predictnas.encoders import ENCODERS
+        from predictnas.surrogates import SURROGATES
+
+        if surrogate not in SURROGATES:
+            raise InvalidSpecError(f"surrogate={surrogate!r} is not one of {sorted(SURROGATES)}.")
+        if encoding not in ENCODERS:
+            raise InvalidSpecError(f"encoding={encoding!r} is not one of {sorted(ENCODERS)}.")
+        for name, value in {"pop_size": pop_size, "generations": generations}.items():
+            if not isinstance(value, int) or value < 1:
+                raise InvalidSpecError(f"{name} must be a positive integer; got {value!r}.")
+        self.surrogate, self.encoding, self.n_initial = surrogate, encoding, n_initial
+        self.pop_size, self.generations = pop_size, generations
+
+    def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:
+        from predictnas.surrogates import ArchFeatures, make_surrogate
+
+        taken = set(ctx.seen_keys)
+        if len(ctx.complete) < max(self.n_initial or initial_design_size(ctx.space), 3):
+            return fresh_random(ctx, n, rng, taken)
+        targets = Targets.of(ctx)
+        features = ArchFeatures(self.encoding).fit(ctx.space)
+        done = list(ctx.complete)
+        options = {"seed": int(rng.integers(2**31))} if self.surrogate.startswith("xgboost") else {}
+        model = make_surrogate(self.surrogate, **options).fit(targets.inputs(features, [t.arch for t in done]),
+                                                              targets.model_targets(done))
+        m_mod = len(targets.modelled)
+        cons = [ctx.constraints[j] for j in targets.modelled_constraints]
+
+        def score(archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray | None]:
+            X = targets.inputs(features, archs)
+            mean = model.predict(np.nan_to_num(X))[0]
+            exact, violation = targets.exact_values(archs)
+            F = -np.concatenate([mean[:, :m_mod], np.nan_to_num(exact, nan=-1e30)], axis=1)
+            G = [np.nan_to_num(violation, nan=1e30)]
+            G += [(mean[:, m_mod + i] - c.bound) * (1 if c.op == "<=" else -1) for i, c in enumerate(cons)]
+            return F, np.stack(G, axis=1)
+
+        final, _ = evolve(ctx.space, score, n_obj=len(ctx.objectives), n_constr=1 + len(cons),
+                          seeds=_observed_front(ctx), pop_size=self.pop_size, generations=self.generations,
+                          seed=int(rng.integers(2**31)))
+        out: list[Arch] = []
+        for arch in final:
+            key = ctx.space.canonical_key(arch)
+            if key not in taken and len(out) < n:
+                taken.add(key)
+                out.append(arch)
+        return out + fresh_random(ctx, n - len(out), rng, taken)

@@ -1,0 +1,93 @@
+"""Which metrics of a proposal context are known exactly (cheap) and which must be modelled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from predictnas.proposers._base import ProposalContext
+from predictnas.spaces import Arch
+from predictnas.study._types import FrozenTrial
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Splits objectives and constraints into exactly known (``ctx.cheap``) and modelled ones.
+
+    An objective is exact when it is declared ``cheap`` and ``ctx.cheap`` gives its value; a
+    constraint is exact when ``ctx.cheap`` gives its metric. Model outputs are the modelled
+    objectives in maximisation form, then the modelled constraint metrics as they are.
+
+    Attributes:
+        exact: Indices of exactly known objectives.
+        modelled: Indices of modelled objectives (every objective when all would be exact).
+        exact_constraints: Indices of constraints on exactly known metrics.
+        modelled_constraints: Indices of constraints on modelled metrics.
+    """
+
+    ctx: ProposalContext
+    exact: tuple[int, ...]
+    modelled: tuple[int, ...]
+    exact_constraints: tuple[int, ...]
+    modelled_constraints: tuple[int, ...]
+
+    @classmethod
+    def of(cls, ctx: ProposalContext) -> Targets:
+        known: set[str] = set()
+        if ctx.cheap is not None and ctx.complete:
+            probe = ctx.cheap([ctx.complete[0].arch])
+            known = {k for k, v in probe.items() if np.isfinite(np.asarray(v, dtype=float)).all()}
+        exact = tuple(i for i, o in enumerate(ctx.objectives) if o.cheap and o.name in known)
+        if len(exact) == len(ctx.objectives):
+            exact = ()
+        modelled = tuple(i for i in range(len(ctx.objectives)) if i not in exact)
+        cons = ctx.constraints
+        return cls(ctx, exact, modelled, tuple(i for i, c in enumerate(cons) if c.metric in known),
+                   tuple(i for i, c in enumerate(cons) if c.metric not in known))
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.modelled) + len(self.modelled_constraints)
+
+    def model_targets(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
+        """``(n, n_outputs)``: modelled objectives (maximisation form), then constrained metrics."""
+        objs = self.ctx.objectives
+        cols = [[t.values[objs[i].name] * (1.0 if objs[i].direction == "maximize" else -1.0) for i in self.modelled]
+                + [t.values[self.ctx.constraints[j].metric] for j in self.modelled_constraints] for t in trials]
+        return np.array(cols, dtype=np.float64).reshape(len(trials), self.n_outputs)
+
+    def inputs(self, features: Any, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
+        """``(n, d)`` model inputs: ``features`` (an ``ArchFeatures``) of ``archs`` (or the given
+        ``encoded`` rows), then the exact objectives in maximisation form."""
+        enc = features.transform(archs) if encoded is None else encoded
+        return np.concatenate([enc, self.exact_values(archs)[0]], axis=1)
+
+    def exact_values(self, archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, violation)``: exact objectives ``(n, len(exact))`` in maximisation form (NaN if
+        unknown) and the summed violation ``(n,)`` of exact constraints (NaN if unknown)."""
+        n = len(archs)
+        if not self.exact and not self.exact_constraints:
+            return np.zeros((n, 0)), np.zeros(n)
+        assert self.ctx.cheap is not None
+        stats = self.ctx.cheap(archs)
+        objs = self.ctx.objectives
+        F = np.stack([np.asarray(stats[objs[i].name], dtype=float) * (1.0 if objs[i].direction == "maximize" else -1.0)
+                      for i in self.exact], axis=1) if self.exact else np.zeros((n, 0))
+        violation = np.zeros(n)
+        for j in self.exact_constraints:
+            c = self.ctx.constraints[j]
+            values = np.asarray(stats[c.metric], dtype=float)
+            violation = violation + (np.maximum(values - c.bound, 0) if c.op == "<=" else np.maximum(c.bound - values, 0))
+        return F, violation
+
+    def constraint_callables(self) -> list:
+        """botorch outcome constraints on model samples (``<= 0`` is feasible)."""
+        out = []
+        for pos, j in enumerate(self.modelled_constraints):
+            c, col = self.ctx.constraints[j], len(self.modelled) + pos
+            sign = 1.0 if c.op == "<=" else -1.0
+            out.append(lambda Z, col=col, sign=sign, bound=c.bound: sign * (Z[..., col] - bound))
+        return out

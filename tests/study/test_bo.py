@@ -1,0 +1,97 @@
+"""The default proposer (GP + qLogNEHVI / ParEGO / qLogNEI over a candidate pool) and the
+surrogate NSGA-II proposer on a full synthetic NB201-shaped table."""
+
+import numpy as np
+import pytest
+
+import predictnas as pn
+from predictnas.exceptions import InvalidSpecError
+from predictnas.pareto import hv_ratio
+from predictnas.proposers import BayesOptProposer, SurrogateNSGA2Proposer, initial_design_size
+from predictnas.proposers._bo import refit_schedule
+
+OBJ = {"acc": "maximize", "flops": "minimize"}
+
+
+@pytest.fixture(scope="module")
+def table(nb201_table, nb201):
+    return pn.TableEvaluator(nb201_table, nb201, ["acc", "flops", "latency"], cheap=["flops", "latency"])
+
+
+@pytest.fixture(scope="module")
+def all_F(table):
+    Y = np.array([[float(r["acc"]), float(r["flops"])] for r in table.rows])
+    return Y * np.array([-1.0, 1.0])
+
+
+def run(space, table, proposer, n, *, seed=0, objectives=None, batch=4, cheap=False, **kwargs):
+    study = pn.create_study(space=space, objectives=objectives or OBJ, proposer=proposer, seed=seed, **kwargs)
+    if cheap:
+        study.cheap_function = table.cheap_statistics
+    while len(study.trials) < n:
+        for trial in study.ask(batch):
+            if trial.state is pn.TrialState.RUNNING:
+                study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in study._metric_names()})
+    return study
+
+
+def test_bo_finds_a_better_front_than_random_with_the_same_budget(nb201, table, all_F):
+    ratios = {}
+    for proposer in ("random", "bo"):
+        study = run(nb201, table, proposer, 32, seed=3)
+        assert len({t.key for t in study.trials}) == 32  # never proposes a seen architecture
+        ratios[proposer] = hv_ratio(study.objective_matrix(study.trials), all_F)
+    assert ratios["bo"] > ratios["random"], ratios
+
+
+def test_initial_design_and_refit_schedule():
+    assert initial_design_size(pn.load_space("nb201")) == 8
+    assert initial_design_size(pn.load_space("ofa_mbv3")) == 20
+    sizes = [refit_schedule(n, 0.2) for n in range(4, 300)]
+    assert sizes == sorted(sizes) and all(s <= n for s, n in zip(sizes, range(4, 300)))
+    assert refit_schedule(200, 0.2) >= 200 / 1.2 and len(set(sizes)) < 25  # refits are amortised
+
+
+def test_cheap_objective_is_not_modelled_and_exact_constraints_filter_the_pool(nb201, table):
+    objectives = [pn.Objective("acc", "maximize"), pn.Objective("flops", "minimize", cheap=True)]
+    study = run(nb201, table, "bo", 24, objectives=objectives, cheap=True, constraints=["latency <= 1.6"])
+    ctx = study._context()
+    from predictnas.proposers._targets import Targets
+
+    targets = Targets.of(ctx)
+    assert targets.exact == (1,) and targets.modelled == (0,) and targets.exact_constraints == (0,)
+    model_steps = [t for t in study.trials if t.step >= 2]  # after the 8 random initial trials
+    assert model_steps and all(t.values["latency"] <= 1.6 for t in model_steps)
+    assert any(t.values["latency"] > 1.6 for t in study.trials if t.step < 2)  # the random ones do break it
+
+
+def test_modelled_constraint_single_objective_and_parego(nb201, table):
+    study = run(nb201, table, "bo", 20, constraints=["latency <= 1.6"], objectives={**OBJ, "latency": "minimize"},
+                proposer_options={"acquisition": "parego"})
+    assert len({t.key for t in study.trials}) == 20
+    single = run(nb201, table, "bo", 24, objectives={"acc": "maximize"}, seed=1)
+    best = max(float(r["acc"]) for r in table.rows)
+    found = max(t.values["acc"] for t in single.trials)
+    rand = run(nb201, table, "random", 24, objectives={"acc": "maximize"}, seed=1)
+    assert found >= max(t.values["acc"] for t in rand.trials) and found > best - 1.0
+
+
+def test_generated_pool_when_the_space_is_too_large_to_enumerate(nb201, table):
+    study = run(nb201, table, "bo", 16, proposer_options={"exhaustive_limit": 0, "pool_size": 600})
+    assert study.proposer.last_pool_size >= 550  # all new architectures, after deduplication
+    assert len({t.key for t in study.trials}) == 16
+
+
+def test_surrogate_nsga2_proposer(nb201, table, all_F):
+    study = run(nb201, table, "nsga2-surrogate", 24, seed=2, proposer_options={"generations": 10, "pop_size": 40})
+    assert len({t.key for t in study.trials}) == 24
+    assert isinstance(study.proposer, SurrogateNSGA2Proposer)
+
+
+def test_bad_options_are_clear_errors(nb201):
+    for options, word in [({"acquisition": "ei"}, "acquisition"), ({"encoding": "x"}, "encoding"), ({"shortlist": 0}, "shortlist")]:
+        with pytest.raises(InvalidSpecError, match=word):
+            pn.create_study(space=nb201, objectives=OBJ, proposer_options=options)
+    with pytest.raises(InvalidSpecError, match="surrogate"):
+        pn.create_study(space=nb201, objectives=OBJ, proposer="nsga2-surrogate", proposer_options={"surrogate": "mlp"})
+    assert isinstance(pn.create_study(space=nb201, objectives=OBJ).proposer, BayesOptProposer)  # the default
