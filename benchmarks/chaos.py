@@ -474,7 +474,7 @@ def fuzz(n_examples: int, work: Path, *, table: Path, metrics: dict[str, str]) -
     @seed(4)
     @given(st.data())
     def tells(data: Any) -> None:
-        study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"})
+        study = pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize", "flops": "minimize"})
         trial = study.ask()[0]
         told = data.draw(st.one_of(st.dictionaries(st.sampled_from(names) | st.text(max_size=5), scalars, max_size=4),
                                    values))
@@ -489,7 +489,7 @@ def fuzz(n_examples: int, work: Path, *, table: Path, metrics: dict[str, str]) -
     @seed(5)
     @given(st.data())
     def archs(data: Any) -> None:
-        study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"})
+        study = pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize", "flops": "minimize"})
         base = pn.load_space("nb201").sample(1, rng=np.random.default_rng(0))[0].to_dict()
         arch = mutate(base, data)
         log.run("ask(archs=...)", lambda: study.ask(archs=[arch]), arch)
@@ -595,7 +595,7 @@ def evaluator_faults(table: Path, metrics: dict[str, str], *, n_trials: int = 40
     evaluator = FaultyEvaluator(pn.TableEvaluator(table, space, metrics))
     rows = []
     for label, options in (("in-process", {"timeout": 1.0}), ("2 worker processes", {"n_workers": 2, "timeout": 1.0})):
-        study = pn.create_study(space=space, objectives={"acc": "maximize", "flops": "minimize"}, seed=21)
+        study = pn.create_study(proposer="random", space=space, objectives={"acc": "maximize", "flops": "minimize"}, seed=21)
         start = time.perf_counter()
         study.optimize(evaluator, n_trials, **options)
         kinds = [fault_kind(t.arch) for t in study.trials]

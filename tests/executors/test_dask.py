@@ -29,7 +29,7 @@ def client():
 
 
 def test_killed_worker_marks_its_trial_failed_and_the_retry_completes(client, tmp_path):
-    study = pn.create_study(space="nb201", objectives=OBJECTIVES, seed=4, storage=tmp_path / "d.db")
+    study = pn.create_study(proposer="random", space="nb201", objectives=OBJECTIVES, seed=4, storage=tmp_path / "d.db")
     victim = next(iter(client.run(os.getpid).values()))
     threading.Timer(2.0, os.kill, (victim, signal.SIGKILL)).start()
     study.optimize(Synthetic(delay=0.5, payload_mb=8), 16, executor=client, retries=2)
@@ -47,7 +47,7 @@ def test_killed_worker_marks_its_trial_failed_and_the_retry_completes(client, tm
 
 
 def test_dask_timeouts_and_faults_fail_only_their_trials(client):
-    study = pn.create_study(space="nb201", objectives=OBJECTIVES, seed=8)
+    study = pn.create_study(proposer="random", space="nb201", objectives=OBJECTIVES, seed=8)
     study.optimize(Faulty(), 16, executor=client, timeout=2.0)
     assert len(study.trials) == 16
     kinds = {kind(t.arch) for t in study.trials}

@@ -23,7 +23,7 @@ TOLD = [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (1.0, 1.0, 0.0), (0.5, 0.5, 0.0), (0.1
 
 
 def known_study(path=None):
-    study = create_study(space=SPACE, objectives={"f1": "minimize", "f2": "minimize"}, constraints=["c <= 0"],
+    study = create_study(proposer="random", space=SPACE, objectives={"f1": "minimize", "f2": "minimize"}, constraints=["c <= 0"],
                          storage=path, seed=0, name="known", budget=8)
     archs = [{"a": i % 4, "b": i // 4} for i in range(len(TOLD) + 1)]
     trials = study.ask(len(archs), archs=archs)
@@ -47,13 +47,13 @@ def test_front_and_hypervolume_match_the_analytic_values() -> None:
 
 
 def test_compare_uses_common_bounds_and_checks_objectives() -> None:
-    base = create_study(space=SPACE, objectives={"f1": "minimize", "f2": "minimize"}, name="base")
+    base = create_study(proposer="random", space=SPACE, objectives={"f1": "minimize", "f2": "minimize"}, name="base")
     (t,) = base.ask(1, archs=[{"a": 0, "b": 0}])
     base.tell(t, {"f1": 2.0, "f2": 2.0})
     data = report_data(known_study(), compare=base)
     assert data.bounds == ([0.0, 0.0], [2.0, 2.0])
     assert np.allclose(data.compare["hv_curve"], [(1, 0.01)])  # its point sits on the upper bound: 0.1 x 0.1
-    other = create_study(space=SPACE, objectives={"f1": "maximize", "f2": "minimize"}, name="other")
+    other = create_study(proposer="random", space=SPACE, objectives={"f1": "maximize", "f2": "minimize"}, name="other")
     with pytest.raises(ReportError, match="Cannot compare"):
         report_data(known_study(), compare=other)
 
@@ -81,7 +81,7 @@ def test_html_is_self_contained(tmp_path) -> None:
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path) -> None:
-    empty = create_study(space=SPACE, objectives={"f1": "minimize", "f2": "minimize"}, storage=tmp_path / "e.db")
+    empty = create_study(proposer="random", space=SPACE, objectives={"f1": "minimize", "f2": "minimize"}, storage=tmp_path / "e.db")
     empty.close()
     not_a_study = tmp_path / "notes.db"
     not_a_study.write_text("hello")

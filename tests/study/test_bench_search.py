@@ -10,6 +10,7 @@ import predictnas as pn
 from predictnas.bench import Run, SearchProblem, score_run
 from predictnas.bench import _methods
 from predictnas.cli import main
+from predictnas.exceptions import PredictNASError
 
 
 @pytest.fixture
@@ -30,13 +31,13 @@ def tiny(tmp_path):
 def test_scores_follow_the_protocol(tiny):
     space, path = tiny
     problem = SearchProblem.from_args(space, path, ["acc:max", "cost:min"], [], [])
-    # front: maximise 10a+b, minimise a+2b -> (0,0), (1,0), (2,0) (b=0 dominates b>0 at equal a)
-    assert sorted(problem.front_rows.tolist()) == [0, 3, 6]
-    run = Run(rows=[4, 0, 0, 6, 3, 8])
-    scores = score_run(problem, run, 6)
-    assert scores["front_recall"][6] == 1.0
-    assert scores["evals_to_hv"]["0.999"] == 5  # the front is complete after the 5th evaluation
-    assert scores["hv_ratio"][6] == pytest.approx(1.0)
+    # maximise 10a+b, minimise a+2b: b=0 for every a, and (2,1), (2,2) (the only rows with acc > 20)
+    assert sorted(problem.front_rows.tolist()) == [0, 3, 6, 7, 8]
+    run = Run(rows=[4, 0, 0, 6, 3, 8, 7])
+    scores = score_run(problem, run, 7)
+    assert scores["front_recall"][7] == 1.0 and score_run(problem, run, 6)["front_recall"][6] == 0.8
+    assert scores["evals_to_hv"]["0.999"] == 7  # the front is complete after the 7th evaluation
+    assert scores["hv_ratio"][7] == pytest.approx(1.0)
     assert 0 < problem.hv_ratio([4, 0]) < problem.hv_ratio([4, 0, 6]) < 1
     single = SearchProblem.from_args(space, path, ["acc:max"], [], ["lat<=1"])
     assert single.optimum == -21.0  # a=2, b=1 is the best feasible
@@ -45,11 +46,11 @@ def test_scores_follow_the_protocol(tiny):
 
 def test_bad_arguments_are_clear(tiny):
     space, path = tiny
-    with pytest.raises(pn.PredictNASError, match="COLUMN:max"):
+    with pytest.raises(PredictNASError, match="COLUMN:max"):
         SearchProblem.from_args(space, path, ["acc:up"], [], [])
-    with pytest.raises(pn.PredictNASError, match="--cheap"):
+    with pytest.raises(PredictNASError, match="--cheap"):
         SearchProblem.from_args(space, path, ["acc:max"], ["lat"], [])
-    with pytest.raises(pn.PredictNASError, match="no column"):
+    with pytest.raises(PredictNASError, match="no column"):
         SearchProblem.from_args(space, path, ["accuracy:max"], [], [])
 
 

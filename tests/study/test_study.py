@@ -15,7 +15,7 @@ OBJ = {"acc": "maximize", "flops": "minimize"}
 
 
 def test_ask_tell_and_value_validation(nb201):
-    study = pn.create_study(space=nb201, objectives=OBJ, seed=0)
+    study = pn.create_study(proposer="random", space=nb201, objectives=OBJ, seed=0)
     (t,) = study.ask()
     assert t.state is TrialState.RUNNING and t.number == 0
     for bad, words in [
@@ -40,7 +40,7 @@ def test_ask_tell_and_value_validation(nb201):
 
 
 def test_deduplication_records_a_cache_hit_and_does_not_evaluate(nb201, evaluator):
-    study = pn.create_study(space=nb201, objectives=OBJ, seed=0)
+    study = pn.create_study(proposer="random", space=nb201, objectives=OBJ, seed=0)
     (t,) = study.ask()
     study.tell(t, evaluator.evaluate(t.arch).values)
     # An isomorphic variant: moving the op of 0->3 across a skip 0->1.
@@ -65,7 +65,7 @@ def test_failing_evaluations_mark_trials_failed_and_the_study_goes_on(nb201, eva
             return {"acc": float("nan"), "flops": 1.0}
         return evaluator.evaluate(arch)
 
-    study = pn.create_study(space=nb201, objectives=OBJ, seed=3)
+    study = pn.create_study(proposer="random", space=nb201, objectives=OBJ, seed=3)
     study.optimize(pn.FunctionEvaluator(flaky), n_trials=40, batch_size=4)
     states = {t.state for t in study.trials}
     assert len(study.trials) == 40 and states == {TrialState.COMPLETE, TrialState.FAILED}
@@ -96,7 +96,7 @@ def test_table_matches_by_canonical_key_and_fails_clearly(tmp_path, nb201, nb201
         w.writeheader()
         w.writerows([{**rows[0], "acc": "nan"}])
     table = pn.TableEvaluator(part, nb201, ["acc", "flops"])
-    study = pn.create_study(space=nb201, objectives=OBJ, seed=0)
+    study = pn.create_study(proposer="random", space=nb201, objectives=OBJ, seed=0)
     study.ask(archs=[{p: rows[0][p] for p in nb201.param_names}])
     study.optimize(table, n_trials=2)
     errors = [t.error for t in study.trials]
@@ -110,15 +110,15 @@ def test_bad_arguments_give_clear_errors(nb201, tmp_path):
     with pytest.raises(Exception, match="Unknown proposer 'tpe'; available"):
         pn.create_study(space=nb201, objectives=OBJ, proposer="tpe")
     with pytest.raises(Exception, match="direction 'max'"):
-        pn.create_study(space=nb201, objectives={"acc": "max"})
+        pn.create_study(proposer="random", space=nb201, objectives={"acc": "max"})
     with pytest.raises(Exception, match=r"must look like"):
-        pn.create_study(space=nb201, objectives=OBJ, constraints=["latency < 5"])
+        pn.create_study(proposer="random", space=nb201, objectives=OBJ, constraints=["latency < 5"])
     with pytest.raises(InvalidArchitectureError, match="ask\\(archs=...\\)"):
-        pn.create_study(space=nb201, objectives=OBJ).ask(archs=[{"op_0_1": "conv"}])
+        pn.create_study(proposer="random", space=nb201, objectives=OBJ).ask(archs=[{"op_0_1": "conv"}])
     path = tmp_path / "s.db"
-    pn.create_study(space=nb201, objectives=OBJ, storage=path).close()
+    pn.create_study(proposer="random", space=nb201, objectives=OBJ, storage=path).close()
     with pytest.raises(StudyError, match="already exists"):
-        pn.create_study(space=nb201, objectives=OBJ, storage=path)
+        pn.create_study(proposer="random", space=nb201, objectives=OBJ, storage=path)
 
 
 def test_constraints_feasibility_and_front(nb201, nb201_table):
@@ -157,7 +157,7 @@ def test_resumed_study_equals_uninterrupted(tmp_path, nb201, evaluator, proposer
 
 
 def test_pareto_front_and_hypervolume_of_a_known_study(nb201):
-    study = pn.create_study(space=nb201, objectives=OBJ, seed=0)
+    study = pn.create_study(proposer="random", space=nb201, objectives=OBJ, seed=0)
     points = [(90, 10), (80, 5), (85, 20), (70, 4), (90, 12)]  # (acc max, flops min)
     for (acc, flops), t in zip(points, study.ask(len(points))):
         study.tell(t, {"acc": acc, "flops": flops})

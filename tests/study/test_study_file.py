@@ -14,7 +14,7 @@ OBJ = {"acc": "maximize", "flops": "minimize"}
 
 def _study(tmp_path, nb201, evaluator, n=12):
     path = tmp_path / "s.db"
-    study = pn.create_study(space=nb201, objectives=OBJ, storage=path, seed=0)
+    study = pn.create_study(proposer="random", space=nb201, objectives=OBJ, storage=path, seed=0)
     study.optimize(evaluator, n_trials=n, batch_size=3)
     study.close()
     return path

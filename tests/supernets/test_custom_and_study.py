@@ -24,7 +24,7 @@ def test_custom_supernet_trains_evaluates_and_searches(tmp_path) -> None:
     largest = evaluator.evaluate(net.largest_arch()).values
     smallest = evaluator.evaluate(net.smallest_arch()).values
     assert largest["acc"] > 85 and largest["acc"] > smallest["acc"]  # noise 0.25 moons: a linear model gets ~85
-    study = create_study(space=net.space, objectives={"acc": "maximize", "params": "minimize"}, seed=0)
+    study = create_study(proposer="random", space=net.space, objectives={"acc": "maximize", "params": "minimize"}, seed=0)
     study.optimize(evaluator, n_trials=12, batch_size=4)
     assert len(study.trials) == 12 and len(study.pareto_front()) >= 2
     assert {t.user_attrs["supernet_checkpoint"] for t in study.trials} == {result.weights_hash}

@@ -120,7 +120,7 @@ def test_study_stores_surrogate_quality_over_time(tmp_path):
         acc, flops = _metrics(arch)
         return pn.EvalResult({"acc": acc, "flops": flops}, cheap={"flops_est": flops})
 
-    study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
+    study = pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
                             storage=tmp_path / "s.db", surrogate={"name": "xgboost", "assess_every": 10})
     study.optimize(pn.FunctionEvaluator(evaluate), 40)
     assert [d["n_complete"] for d in study.diagnostics] == [10, 20, 30, 40]
@@ -130,9 +130,9 @@ def test_study_stores_surrogate_quality_over_time(tmp_path):
     again = pn.load_study(tmp_path / "s.db", readonly=True)
     assert again.diagnostics == study.diagnostics
     with pytest.raises(InvalidSpecError, match="assess_every"):
-        pn.create_study(space="nb201", objectives={"acc": "maximize"}, surrogate={"assess_every": 0})
+        pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize"}, surrogate={"assess_every": 0})
     with pytest.raises(InvalidSpecError, match="encoding"):
-        pn.create_study(space="nb201", objectives={"acc": "maximize"}, surrogate={"encoding": "onehot"})
+        pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize"}, surrogate={"encoding": "onehot"})
 
 
 def test_report_shows_predictor_quality_when_the_study_has_diagnostics(tmp_path):
@@ -142,12 +142,12 @@ def test_report_shows_predictor_quality_when_the_study_has_diagnostics(tmp_path)
         acc, flops = _metrics(arch)
         return {"acc": acc, "flops": flops}
 
-    study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
+    study = pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
                             surrogate={"assess_every": 10})
     study.optimize(pn.FunctionEvaluator(evaluate), 20)
     page = report(study, tmp_path / "r.html")
     assert "Predictor quality over time" in page and 'id="predictor"' in page and "acc spearman" in page
-    bare = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0)
+    bare = pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0)
     bare.optimize(pn.FunctionEvaluator(evaluate), 5)
     assert "Predictor quality" not in report(bare, tmp_path / "b.html")
 
@@ -161,8 +161,8 @@ def test_gp_fast_prediction_equals_the_botorch_posterior_and_with_data_keeps_hyp
     mean, std = gp.predict(X[80:300])
     with torch.no_grad():
         post = gp.model.posterior(gp.transform_inputs(X[80:300]), observation_noise=True)
-    np.testing.assert_allclose(mean, post.mean.numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(std, np.sqrt(post.variance.numpy()), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(mean, post.mean.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(std, np.sqrt(post.variance.detach().numpy()), rtol=1e-4, atol=1e-5)
     same = gp.with_data(X[:80], Y[:80])
     np.testing.assert_allclose(same.predict(X[80:300])[0], mean, rtol=1e-6, atol=1e-6)
     more = gp.with_data(X[:200], Y[:200])  # conditioned on more data, same hyperparameters
