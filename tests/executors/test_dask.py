@@ -72,6 +72,8 @@ flops = "minimize"
 [evaluator]
 type = "function"
 entry_point = "_faulty:synthetic"
+[proposer]
+name = "random"
 """
 
 

@@ -59,16 +59,16 @@ def test_benchmark_command_end_to_end(nb201_table, tmp_path, capsys, monkeypatch
     monkeypatch.setattr("predictnas.bench._search.optuna_available", lambda: False)
     out = tmp_path / "r.json"
     code = main(["benchmark", "search", "--space", "nb201", "--table", str(nb201_table), "--objective", "acc:max",
-                 "--objective", "flops:min", "--cheap", "flops", "--budget", "26", "--seeds", "2", "--batch-size", "4",
+                 "--objective", "flops:min", "--cheap", "flops", "--budget", "14", "--seeds", "1", "--batch-size", "7",
                  "--methods", "predictnas,random,nsga2,optuna-tpe", "--out", str(out)])
     assert code == 0
     doc = json.loads(out.read_text())
     assert set(doc["methods"]) == {"predictnas", "predictnas+cheap", "random", "nsga2"}
     assert "optuna" in doc["skipped"]["optuna-tpe"]
     for result in doc["methods"].values():
-        assert len(result["hv_ratio"]["25"]) == len(result["front_recall"]["26"]) == 2
+        assert len(result["hv_ratio"]["14"]) == len(result["front_recall"]["14"]) == 1
         assert set(result["evals_to_hv"]) == {"0.95", "0.99", "0.999"}
-        assert all(0 < v <= 1 for v in result["hv_ratio"]["26"])
+        assert all(0 < v <= 1 for v in result["hv_ratio"]["14"])
     printed = capsys.readouterr()
     assert "| predictnas+cheap |" in printed.out and "skipping optuna-tpe" in printed.err
 
