@@ -47,11 +47,11 @@ def measure(space_name: str, m: int, n_obs: int, repeats: int, q: int) -> dict:
     initial = study.ask(archs=space.sample(n_obs, rng=np.random.default_rng(1), unique=True))
     for t, y in zip(initial, f([t.arch for t in initial])):
         study.tell(t, dict(zip(names, y.tolist())))
-    rows = []
+    rows, last_fit = [], None
     for _ in range(repeats + 1):  # the first ask pays one-off costs (imports, kernel compile)
         n_complete = sum(t.state.value == "complete" for t in study.trials)
-        refit = refit_schedule(n_complete, proposer.refit_growth) not in getattr(measure, "_fitted", set())
-        measure._fitted = getattr(measure, "_fitted", set()) | {refit_schedule(n_complete, proposer.refit_growth)}
+        n_fit = refit_schedule(n_complete, proposer.refit_growth)
+        refit, last_fit = n_fit != last_fit, n_fit
         started = time.perf_counter()
         trials = study.ask(q)
         seconds = time.perf_counter() - started

@@ -71,10 +71,9 @@ def generated_pool(ctx: ProposalContext, score: ScoreFunction, *, n_obj: int, n_
 
 def _observed_front(ctx: ProposalContext) -> list[Arch]:
     """Architectures of the observed Pareto front (feasible trials first; all if none is feasible)."""
-    complete = list(ctx.complete)
-    if not complete:
+    if not ctx.complete:
         return []
     violation = ctx.violation_matrix().sum(axis=1)
-    feasible = [t for t, v in zip(complete, violation) if v == 0] or complete
-    F = np.array([[t.values[o.name] * (-1.0 if o.direction == "maximize" else 1.0) for o in ctx.objectives] for t in feasible])
-    return [t.arch for t, keep in zip(feasible, pareto_mask(F)) if keep]
+    rows = np.flatnonzero(violation == 0) if (violation == 0).any() else np.arange(len(ctx.complete))
+    front = rows[pareto_mask(ctx.objective_matrix()[rows])]
+    return [ctx.complete[int(i)].arch for i in front]
