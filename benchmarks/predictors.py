@@ -5,18 +5,24 @@
 For each dataset (CIFAR-10 and CIFAR-100 test accuracy), training-set size (25/50/100/200 random
 architectures) and seed, every configuration is fitted on the training set and scored on all
 other architectures of the table: Spearman, Kendall, Kendall among the true top 5 %, 90 %-interval
-coverage, and the fit+predict time. Configurations (``--grid default``):
+coverage, and the fit+predict time. All configurations of one seed share its training set.
 
-- ``xgboost-naive``: xgboost on the one-hot encoding, no cheap statistics, no pretraining (the baseline);
-- ``xgboost`` / ``xgboost-quantile`` / ``gp`` on the tabular encoding, with the cheap statistics as
-  plain features (``cheap="plain"``), or with a pretrained embedding instead (``pretrain=True``:
-  xgboost models fitted on all architectures' cheap statistics, which cost nothing, predict them
-  for every architecture);
-- ``xgboost`` on the path, graph and sequence encodings with plain cheap statistics.
+Configurations (``--grid default``), each an ablation of one choice:
 
-Cheap statistics are the table's FLOPs, params and zero-cost proxy columns (``--cheap`` names them;
-by default every column whose name contains flops, params or a known proxy name). Prints a table of
-medians over seeds and writes JSON (``results``: one row per dataset x configuration x size).
+- ``xgboost-naive``: xgboost on the one-hot encoding, nothing else (the baseline);
+- ``gp`` / ``xgboost`` / ``xgboost-quantile`` on ``onehot`` and on ``tabular`` (one-hot plus the
+  cell-structure statistics), no cheap statistics;
+- ``gp`` with ``warp=None``: without the output power transform;
+- ``gp`` / ``xgboost`` on ``tabular`` with cheap statistics as plain features: ``flops`` (the
+  dataset's FLOPs and params: exact sums of per-op costs) or ``latency`` (27 measured device
+  latencies: 4 HW-NAS-Bench, 23 HELP);
+- ``gp`` / ``xgboost`` on ``tabular`` with ``pretrain``: FBNetV3-style, xgboost models fitted on
+  every architecture's free statistics (FLOPs, params, latencies; no accuracy) predict them, and
+  the predictions are the extra features;
+- ``gp`` / ``xgboost`` on the ``path`` and ``graph`` encodings.
+
+Prints one line per configuration and size (medians over seeds) and writes JSON (``results``: one
+row per dataset x configuration x size).
 """
 
 from __future__ import annotations
@@ -36,8 +42,6 @@ import numpy as np
 import predictnas as pn
 from predictnas.surrogates import ArchFeatures, make_surrogate, rank_quality
 
-PROXY_WORDS = ("flops", "params", "synflow", "grad_norm", "snip", "grasp", "fisher", "jacov", "nwot", "zen", "epe_nas",
-               "l2_norm", "plain", "naswot")
 TARGETS = {"cifar10": "cifar10_test_acc", "cifar100": "cifar100_test_acc"}
 
 
@@ -62,45 +66,42 @@ def load_table(path: Path, space: pn.SearchSpace) -> tuple[list[pn.Arch], dict[s
     return archs, columns
 
 
-def cheap_columns(columns: dict[str, np.ndarray], dataset: str, wanted: list[str] | None) -> list[str]:
-    """The cheap-statistic columns for ``dataset``: named ones, else flops/params/proxy columns of
-    that dataset (or of no dataset); constant or non-finite columns are left out."""
-    if wanted:
-        unknown = [c for c in wanted if c not in columns]
-        if unknown:
-            sys.exit(f"--cheap: no numeric columns {unknown}; available: {sorted(columns)}")
-        return wanted
-    prefixes = tuple(f"{d}_" for d in TARGETS)
-    chosen = []
-    for name in sorted(columns):
-        low = name.lower()
-        if not any(word in low for word in PROXY_WORDS) or "acc" in low:
-            continue
-        if low.startswith(prefixes) and not low.startswith(f"{dataset}_"):
-            continue
-        values = columns[name]
-        if np.isfinite(values).all() and values.std() > 0:
-            chosen.append(name)
-    return chosen
+def cheap_groups(columns: dict[str, np.ndarray], dataset: str) -> dict[str, list[str]]:
+    """The cheap-statistic columns by kind: ``flops`` (FLOPs and params of ``dataset``, or of no
+    dataset) and ``latency`` (every latency column); constant or non-finite columns left out."""
+    usable = [c for c in sorted(columns) if np.isfinite(columns[c]).all() and columns[c].std() > 0]
+    own = tuple(f"{d}_" for d in TARGETS if d != dataset) + ("imagenet16_",)
+    flops = [c for c in usable if ("flops" in c or "params" in c) and not c.startswith(own)]
+    latency = [c for c in usable if "latency" in c]
+    return {"none": [], "flops": flops, "latency": latency, "flops+latency": flops + latency}
 
 
 def configurations(grid: str) -> list[dict[str, Any]]:
-    naive = [{"surrogate": "xgboost-naive", "model": "xgboost", "encoding": "tabular", "cheap": "none", "pretrain": False}]
+    def config(name: str, model: str, encoding: str, cheap: str = "none", pretrain: bool = False, **options: Any) -> dict[str, Any]:
+        return {"surrogate": name, "model": model, "encoding": encoding, "cheap": cheap, "pretrain": pretrain, "options": options}
+
+    rows = [config("xgboost-naive", "xgboost", "onehot")]
     if grid == "quick":
-        return naive + [{"surrogate": "xgboost", "model": "xgboost", "encoding": "tabular", "cheap": "plain", "pretrain": False},
-                        {"surrogate": "gp", "model": "gp", "encoding": "tabular", "cheap": "plain", "pretrain": False}]
-    rows = list(naive)
-    for model in ("xgboost", "xgboost-quantile", "gp"):
-        rows.append({"surrogate": model, "model": model, "encoding": "tabular", "cheap": "plain", "pretrain": False})
-        rows.append({"surrogate": model, "model": model, "encoding": "tabular", "cheap": "none", "pretrain": True})
-    for encoding in ("path", "graph", "sequence"):
-        rows.append({"surrogate": "xgboost", "model": "xgboost", "encoding": encoding, "cheap": "plain", "pretrain": False})
-    if grid == "full":
-        for model in ("xgboost", "gp"):
-            for encoding in ("path", "graph", "sequence"):
-                for cheap, pretrain in (("none", True), ("plain", True)):
-                    rows.append({"surrogate": model, "model": model, "encoding": encoding, "cheap": cheap, "pretrain": pretrain})
+        return rows + [config("gp", "gp", "tabular"), config("xgboost", "xgboost", "tabular")]
+    for model in ("gp", "xgboost", "xgboost-quantile"):
+        rows += [config(model, model, "onehot"), config(model, model, "tabular")]
+    rows.append(config("gp-nowarp", "gp", "tabular", warp=None))
+    for model in ("gp", "xgboost"):
+        rows += [config(model, model, "tabular", "flops"), config(model, model, "tabular", "latency"),
+                 config(model, model, "tabular", "flops+latency", pretrain=True)]
+        rows += [config(model, model, "path"), config(model, model, "graph")]
     return rows
+
+
+def features_for(config: dict[str, Any], space: pn.SearchSpace, archs: list[pn.Arch], groups: dict[str, list[str]],
+                 columns: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """``(X, cat_dims)``: the configuration's features of every architecture. Pretraining uses
+    every architecture's free statistics, never an accuracy."""
+    names = groups[config["cheap"]]
+    stats = {c: columns[c] for c in names}
+    f = ArchFeatures(config["encoding"], cheap=() if config["pretrain"] else names, pretrain=config["pretrain"])
+    f.fit(space, archs, cheap=stats)
+    return f.transform(archs, stats), f.cat_dims_
 
 
 def main() -> None:
@@ -110,8 +111,7 @@ def main() -> None:
     parser.add_argument("--datasets", default="cifar10,cifar100")
     parser.add_argument("--sizes", default="25,50,100,200")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--cheap", nargs="*", help="cheap-statistic columns (default: flops/params/proxy columns)")
-    parser.add_argument("--grid", choices=("quick", "default", "full"), default="default")
+    parser.add_argument("--grid", choices=("quick", "default"), default="default")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -120,6 +120,9 @@ def main() -> None:
         print(f"predictors: {path} not found. Put the NAS-Bench-201 table there, or pass --data-dir DIR "
               "(or set PREDICTNAS_DATA_DIR).", file=sys.stderr)
         sys.exit(2)
+    import torch
+
+    torch.set_num_threads(1)  # small matrices: one thread is faster, and timings do not depend on the machine
     space = pn.load_space("nb201")
     archs, columns = load_table(path, space)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -129,27 +132,27 @@ def main() -> None:
         if target not in columns:
             sys.exit(f"{path}: no column {target!r} for dataset {dataset!r}.")
         y = columns[target]
-        cheap = cheap_columns(columns, dataset, args.cheap)
-        print(f"{dataset}: target {target}, cheap statistics {cheap}", file=sys.stderr)
-        stats = {c: columns[c] for c in cheap}
-        features: dict[tuple[str, bool, str], np.ndarray] = {}
+        groups = cheap_groups(columns, dataset)
+        print(f"{dataset}: target {target}; cheap statistics: flops = {groups['flops']}, "
+              f"latency = {len(groups['latency'])} columns", file=sys.stderr)
+        cache: dict[tuple[str, str, bool], tuple[np.ndarray, list[int]]] = {}
         for config in configurations(args.grid):
-            key = (config["encoding"], config["pretrain"], config["cheap"])
-            if key not in features:
-                f = ArchFeatures(config["encoding"], cheap=cheap if config["cheap"] == "plain" else (),
-                                 pretrain=config["pretrain"])
-                f.fit(space, archs, cheap=stats)  # pretraining uses every architecture's free statistics, no accuracy
-                features[key] = (f.transform(archs, stats), f.cat_dims_)
-            X, cat_dims = features[key]
+            key = (config["encoding"], config["cheap"], config["pretrain"])
+            if key not in cache:
+                cache[key] = features_for(config, space, archs, groups, columns)
+            X, cat_dims = cache[key]
             for n in sizes:
                 per_seed = []
                 for seed in range(args.seeds):
                     rng = np.random.default_rng([seed, n])
                     train = rng.choice(len(archs), n, replace=False)
                     test = np.setdiff1d(np.arange(len(archs)), train)
-                    options = {"cat_dims": cat_dims} if config["model"] == "gp" and cat_dims else {}
+                    options = dict(config["options"])
+                    if config["model"] == "gp" and cat_dims:
+                        options["cat_dims"] = cat_dims
                     if config["model"].startswith("xgboost"):
                         options["seed"] = seed
+                    torch.manual_seed(seed)
                     t0 = time.perf_counter()
                     model = make_surrogate(config["model"], **options).fit(X[train], y[train, None])
                     mean, _ = model.predict(X[test])
@@ -159,13 +162,14 @@ def main() -> None:
                 row = {"dataset": dataset, "surrogate": config["surrogate"], "encoding": config["encoding"],
                        "cheap": config["cheap"], "pretrain": config["pretrain"], "n_train": n, "n_test": len(archs) - n,
                        "seeds": args.seeds}
-                for metric in ("spearman", "kendall", "kendall_top", "coverage"):
+                for metric, name in (("spearman", "spearman"), ("kendall", "kendall"), ("kendall_top", "kendall_top5"),
+                                     ("coverage", "coverage90")):
                     values = [s[metric] for s in per_seed]
-                    row[f"{metric if metric != 'kendall_top' else 'kendall_top5'}{'90' if metric == 'coverage' else ''}_median"] = \
-                        float(np.nanmedian(values))
+                    row[f"{name}_median"] = float(np.nanmedian(values))
+                    row[f"{name}_iqr"] = [float(v) for v in np.nanpercentile(values, [25, 75])]
                 row["fit_predict_s"] = statistics.median(s["seconds"] for s in per_seed)
                 results.append(row)
-                print(f"{dataset:8s} {config['surrogate']:17s} {config['encoding']:8s} cheap={config['cheap']:5s} "
+                print(f"{dataset:8s} {config['surrogate']:17s} {config['encoding']:8s} cheap={config['cheap']:13s} "
                       f"pretrain={config['pretrain']!s:5s} n={n:3d}  spearman {row['spearman_median']:.3f}  kendall "
                       f"{row['kendall_median']:.3f}  top5% {row['kendall_top5_median']:.3f}  cov90 "
                       f"{row['coverage90_median']:.3f}  {row['fit_predict_s']:.2f}s", flush=True)

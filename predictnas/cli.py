@@ -236,12 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cheap", action="append", metavar="COL", help="a column known before evaluation (repeat); "
                    "cheap-aware methods then also run as METHOD+cheap")
     p.add_argument("--constraint", action="append", metavar="COL<=V", help="an outcome constraint (repeat)")
+    p.add_argument("--failures", metavar="SPEC", help="inject failed evaluations: random:RATE[:SEED] (a fixed, seeded "
+                   "share of the rows) or op:NAME>=K (rows using op NAME on K or more edges)")
     p.add_argument("--budget", type=int, default=200, help="evaluations per run (default 200)")
     p.add_argument("--seeds", type=int, default=10, help="seeds per method (default 10)")
     p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--batch-size", type=int, default=1, help="trials per ask for predictnas methods (default 1)")
     p.add_argument("--methods", default="predictnas,random,nsga2,optuna-tpe,optuna-nsga2",
-                   help="comma-separated, from: " + ", ".join(_benchmark_methods()))
+                   help="comma-separated, from: " + ", ".join(_benchmark_methods()) + "; predictnas proposers take "
+                   "options as NAME{key=value,...}, e.g. predictnas{exhaustive_limit=0}")
     p.add_argument("--out", help="JSON results file")
     p.set_defaults(func=_cmd_benchmark_search)
 

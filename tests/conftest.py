@@ -19,3 +19,9 @@ def data_dir() -> Path:
     if d is None:
         pytest.skip("benchmark tables not found: set PREDICTNAS_DATA_DIR or put them in ../shared/benchdata")
     return d
+
+
+@pytest.fixture
+def optional_data_dir() -> Path | None:
+    """The benchmark tables when present (tests that fall back to synthetic data otherwise)."""
+    return benchdata_dir()

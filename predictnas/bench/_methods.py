@@ -1,16 +1,20 @@
 """Search methods run by the benchmark: predictnas proposers and Optuna samplers (peers).
 
-A run returns the table rows it evaluated, in order, and the seconds each proposal took.
+A run returns the table rows it evaluated, in order, and the seconds each proposal took. A
+method may carry proposer options: ``predictnas{exhaustive_limit=0,n_initial=4}``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from predictnas.bench._problem import SearchProblem
-from predictnas.exceptions import EvaluationError
+from predictnas.exceptions import EvaluationError, InvalidSpecError
 
 PROPOSER_METHODS = {"predictnas": "bo", "nsga2-surrogate": "nsga2-surrogate", "random": "random", "nsga2": "nsga2"}
 OPTUNA_METHODS = ("optuna-tpe", "optuna-nsga2", "optuna-gp")
@@ -19,16 +23,40 @@ CHEAP_AWARE = ("predictnas", "nsga2-surrogate")
 
 @dataclass
 class Run:
-    rows: list[int] = field(default_factory=list)  # evaluated table rows in order (repeats kept, -1: failed)
+    rows: list[int] = field(default_factory=list)  # evaluated table rows in order (repeats kept)
     ask_seconds: list[float] = field(default_factory=list)
+    failed: list[bool] = field(default_factory=list)  # per evaluation: did it fail
 
 
-def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int, batch_size: int, use_cheap: bool) -> Run:
+_METHOD = re.compile(r"^([a-z0-9-]+)(?:\{(.*)\})?$")
+
+
+def parse_method(text: str) -> tuple[str, dict[str, Any]]:
+    """``"predictnas{exhaustive_limit=0,n_initial=4}"`` -> ``("predictnas", {...})``; values are
+    JSON (numbers, true/false/null, "strings") or bare strings."""
+    match = _METHOD.match(text.strip())
+    if match is None:
+        raise InvalidSpecError(f"Bad method {text!r}: use NAME or NAME{{key=value,...}}.")
+    options: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in (match.group(2) or "").split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidSpecError(f"Bad method {text!r}: {item!r} is not key=value.")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value.strip()
+    return match.group(1), options
+
+
+def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int, batch_size: int, use_cheap: bool,
+                 options: dict[str, Any] | None = None) -> Run:
     """A predictnas proposer on an in-memory study, ``batch_size`` trials per ask."""
     from predictnas.study import TrialState, create_study
 
     study = create_study(space=problem.space, objectives=problem.study_objectives(use_cheap=use_cheap),
-                         constraints=[str(c) for c in problem.constraints], proposer=PROPOSER_METHODS[method], seed=seed)
+                         constraints=[str(c) for c in problem.constraints], proposer=PROPOSER_METHODS[method],
+                         proposer_options=options, seed=seed)
     if use_cheap:
         study.cheap_function = problem.table.cheap_statistics
     run = Run()
@@ -39,12 +67,17 @@ def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int,
         for trial in trials:
             try:
                 row = problem.table.row_index(trial.arch)
+                if problem.fails(row):
+                    raise EvaluationError(f"row {row}: injected failure")
                 values = problem.table.evaluate(trial.arch).values if trial.state is TrialState.RUNNING else None
-            except EvaluationError as exc:  # not in the table: a failed evaluation
+            except EvaluationError as exc:  # not in the table, or an injected failure
                 run.rows.append(-1)
-                study.tell(trial, state="failed", error=str(exc))
+                run.failed.append(True)
+                if trial.state is TrialState.RUNNING:
+                    study.tell(trial, state="failed", error=str(exc))
                 continue
             run.rows.append(row)
+            run.failed.append(False)
             if values is not None:
                 study.tell(trial, values)
     return run
@@ -85,12 +118,16 @@ def run_optuna(problem: SearchProblem, method: str, *, seed: int, budget: int) -
         arch = space.make_arch(values)
         try:
             row = problem.table.row_index(arch)
+            if problem.fails(row):
+                raise EvaluationError(f"row {row}: injected failure")
             result = problem.table.evaluate(arch).values
-        except EvaluationError:  # not in the table: a failed evaluation
+        except EvaluationError:  # not in the table, or an injected failure
             run.rows.append(-1)
+            run.failed.append(True)
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue
         run.rows.append(row)
+        run.failed.append(False)
         if constraints is not None:
             trial.set_user_attr("violation", [c.violation(result[c.metric]) for c in problem.constraints])
         study.tell(trial, [result[c] for c, _ in problem.objectives])

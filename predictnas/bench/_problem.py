@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from predictnas.evaluators import TableEvaluator
-from predictnas.exceptions import InvalidSpecError
+from predictnas.exceptions import InvalidSpecError, PredictNASError
 from predictnas.pareto import hypervolume, pareto_mask, to_minimization
 from predictnas.spaces import SearchSpace
 from predictnas.study._types import Objective, OutcomeConstraint
@@ -31,6 +31,8 @@ class SearchProblem:
         objectives: ``(column, "maximize"|"minimize")`` pairs.
         cheap: Columns that are known before evaluation (only for methods that use them).
         constraints: Outcome constraints on table columns.
+        failures: ``(n_rows,)`` bool, rows whose evaluation fails (failure injection), or ``None``.
+            Failing rows stay in the true front: the HV ratio says what a method reached of it.
     """
 
     space: SearchSpace
@@ -38,11 +40,13 @@ class SearchProblem:
     objectives: list[tuple[str, str]]
     cheap: list[str] = field(default_factory=list)
     constraints: list[OutcomeConstraint] = field(default_factory=list)
+    failures: np.ndarray | None = None
 
     @classmethod
     def from_args(cls, space: SearchSpace, table: str | Path, objectives: list[str], cheap: list[str],
-                  constraints: list[str]) -> SearchProblem:
-        """Parses ``COL:max`` / ``COL:min`` objectives and ``COL<=V`` constraints."""
+                  constraints: list[str], failures: str | None = None) -> SearchProblem:
+        """Parses ``COL:max`` / ``COL:min`` objectives, ``COL<=V`` constraints and a failure
+        injection (see :func:`failing_rows`)."""
         parsed = []
         for text in objectives:
             match = _OBJECTIVE.match(text)
@@ -58,7 +62,7 @@ class SearchProblem:
             raise InvalidSpecError(f"--cheap {unknown}: not an objective or constrained column.")
         metrics = {c: c for c in [*names, *(k.metric for k in cons)]}
         evaluator = TableEvaluator(table, space, metrics, cheap=cheap)
-        return cls(space, evaluator, parsed, list(cheap), cons)
+        return cls(space, evaluator, parsed, list(cheap), cons, failing_rows(evaluator, failures) if failures else None)
 
     def __post_init__(self) -> None:
         rows = self.table.rows
@@ -91,6 +95,53 @@ class SearchProblem:
 
     def front_recall(self, rows: list[int]) -> float:
         return len(set(self.front_rows.tolist()) & set(rows)) / len(self.front_rows)
+
+    def fails(self, row: int) -> bool:
+        """Whether evaluating ``row`` fails (failure injection)."""
+        return self.failures is not None and bool(self.failures[row])
+
+    def one_per_class_cap(self) -> float | None:
+        """The HV ratio of every row that represents its canonical class in a predictnas pool
+        (one evaluation per functionally distinct architecture): the most a search that never
+        re-evaluates an equivalent architecture can reach. ``None`` when the space is too large
+        to enumerate. Equivalent rows of a table can differ (training noise, dead ops that still
+        cost latency), so this can be below 1."""
+        from predictnas.proposers._pool import enumerate_unique
+
+        unique = enumerate_unique(self.space, 100_000)
+        if unique is None:
+            return None
+        rows = []
+        for _, arch in unique:
+            try:
+                rows.append(self.table.row_index(arch))
+            except PredictNASError:
+                continue
+        return self.hv_ratio(rows)
+
+
+_FAILURES = re.compile(r"^(?:random:(?P<rate>[0-9.]+)(?::(?P<seed>\d+))?|op:(?P<op>[A-Za-z0-9_]+)>=(?P<k>\d+))$")
+
+
+def failing_rows(table: TableEvaluator, spec: str) -> np.ndarray:
+    """``(n_rows,)`` bool from a failure-injection spec:
+
+    - ``random:RATE[:SEED]``: a fixed, seeded fraction of the rows (e.g. ``random:0.25``);
+    - ``op:NAME>=K``: every row whose architecture uses op ``NAME`` on ``K`` or more edges, dead
+      edges included (like a memory limit: e.g. ``op:nor_conv_3x3>=2``).
+    """
+    match = _FAILURES.match(spec.strip())
+    if match is None:
+        raise InvalidSpecError(f"--failures {spec!r} must look like random:0.25[:SEED] or op:nor_conv_3x3>=2.")
+    n = len(table.rows)
+    if match.group("rate") is not None:
+        rate = float(match.group("rate"))
+        if not 0 <= rate < 1:
+            raise InvalidSpecError(f"--failures {spec!r}: the rate must be in [0, 1).")
+        rng = np.random.default_rng([int(match.group("seed") or 0), 0xFA11])
+        return rng.random(n) < rate
+    op, k = match.group("op"), int(match.group("k"))
+    return np.array([sum(v == op for v in arch.values()) >= k for arch in table.archs])
 
 
 def _number(text: str) -> float:

@@ -17,6 +17,7 @@ from predictnas.bench._methods import (
     PROPOSER_METHODS,
     Run,
     optuna_available,
+    parse_method,
     run_optuna,
     run_proposer,
 )
@@ -53,6 +54,8 @@ def score_run(problem: SearchProblem, run: Run, budget: int) -> dict[str, Any]:
             if reached[t] is None and ratio >= float(t) - 1e-12:
                 reached[t] = k
     out["evals_to_hv"] = reached
+    if problem.failures is not None:  # share of failed evaluations after the first k
+        out["failed_share_after"] = {k: float(np.mean(run.failed[k:budget])) for k in (10, 30) if k < min(budget, len(run.failed))}
     return out
 
 
@@ -64,25 +67,30 @@ def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int
     Returns:
         The JSON document: ``methods.<name>.hv_ratio.<budget>`` (list over seeds) etc.
     """
-    unknown = [m for m in methods if m not in METHODS]
+    parsed = [(spec, *parse_method(spec)) for spec in methods]
+    unknown = [spec for spec, base, _ in parsed if base not in METHODS]
     if unknown:
-        raise InvalidSpecError(f"Unknown method(s) {unknown}; choose from {list(METHODS)}.")
+        raise InvalidSpecError(f"Unknown method(s) {unknown}; choose from {list(METHODS)} (options: NAME{{key=value}}).")
+    optioned = [spec for spec, base, options in parsed if options and base not in PROPOSER_METHODS]
+    if optioned:
+        raise InvalidSpecError(f"Options are for predictnas proposers only: {optioned}.")
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
-    for method in methods:
+    for spec, method, options in parsed:
         if method in OPTUNA_METHODS and not optuna_available():
-            skipped[method] = "optuna is not installed (pip install 'predictnas[bench]')"
-            log(f"skipping {method}: {skipped[method]}")
+            skipped[spec] = "optuna is not installed (pip install 'predictnas[bench]')"
+            log(f"skipping {spec}: {skipped[spec]}")
             continue
         modes = [False, True] if problem.cheap and method in CHEAP_AWARE else [False]
         for use_cheap in modes:
-            name = f"{method}+cheap" if use_cheap else method
+            name = f"{spec}+cheap" if use_cheap else spec
             per_seed, asks, started = [], [], time.perf_counter()
             for seed in range(first_seed, first_seed + seeds):
                 if method in OPTUNA_METHODS:
                     run = run_optuna(problem, method, seed=seed, budget=budget)
                 else:
-                    run = run_proposer(problem, method, seed=seed, budget=budget, batch_size=batch_size, use_cheap=use_cheap)
+                    run = run_proposer(problem, method, seed=seed, budget=budget, batch_size=batch_size, use_cheap=use_cheap,
+                                       options=options)
                 per_seed.append(score_run(problem, run, budget))
                 asks += run.ask_seconds
             results[name] = _collect(per_seed)
@@ -93,6 +101,8 @@ def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int
         "problem": {"objectives": [f"{c}:{'max' if d == 'maximize' else 'min'}" for c, d in problem.objectives],
                     "cheap": problem.cheap, "constraints": [str(c) for c in problem.constraints],
                     "rows": len(problem.table.rows), "true_front_rows": len(problem.front_rows),
+                    "one_per_class_hv_ratio_cap": problem.one_per_class_cap(),
+                    "failing_rows": int(problem.failures.sum()) if problem.failures is not None else 0,
                     "table": str(problem.table.path)},
         "budget": budget, "seeds": seeds, "batch_size": batch_size, "methods": results, "skipped": skipped,
     }
@@ -100,8 +110,9 @@ def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int
 
 def _collect(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("hv_ratio", "front_recall", "evals_to_hv"):
-        out[key] = {str(b): [r[key][b] for r in per_seed] for b in per_seed[0][key]}
+    for key in ("hv_ratio", "front_recall", "evals_to_hv", "failed_share_after"):
+        if key in per_seed[0]:
+            out[key] = {str(b): [r[key][b] for r in per_seed] for b in per_seed[0][key]}
     if "evals_to_optimum" in per_seed[0]:
         out["evals_to_optimum"] = [r["evals_to_optimum"] for r in per_seed]
     return out
@@ -117,6 +128,9 @@ def format_table(doc: dict[str, Any]) -> str:
     head = ["method", *[f"HV@{b}" for b in budgets], "evals→0.99", "evals→0.999", f"recall@{budgets[-1]}", "ask s"]
     if single:
         head.insert(-1, "evals→optimum")
+    failures = any("failed_share_after" in r for r in doc["methods"].values())
+    if failures:
+        head.insert(-1, "failed after 30")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, r in doc["methods"].items():
         cells = [name] + [_median_iqr(r["hv_ratio"][b], 4) for b in budgets]
@@ -124,6 +138,8 @@ def format_table(doc: dict[str, Any]) -> str:
         cells.append(_median_iqr(r["front_recall"][budgets[-1]], 2))
         if single:
             cells.append(_evals(r["evals_to_optimum"], budget))
+        if failures:
+            cells.append(_median_iqr(r["failed_share_after"]["30"], 2) if "30" in r.get("failed_share_after", {}) else "-")
         cells.append(f"{r['ask_seconds_median']:.3f}" if r["ask_seconds_median"] is not None else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -147,14 +163,33 @@ def main_search(args: Any) -> int:
     from predictnas.spaces import load_space
 
     space = load_space(args.space)
-    problem = SearchProblem.from_args(space, args.table, args.objective, args.cheap or [], args.constraint or [])
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    problem = SearchProblem.from_args(space, args.table, args.objective, args.cheap or [], args.constraint or [],
+                                      failures=args.failures)
+    methods = _split_methods(args.methods)
     log = lambda text: print(text, file=sys.stderr)  # noqa: E731
     log(f"{len(problem.table.rows)} rows, true front: {len(problem.front_rows)} rows; methods {methods}")
     doc = run_benchmark(problem, methods=methods, budget=args.budget, seeds=args.seeds, batch_size=args.batch_size,
                         first_seed=args.first_seed, log=log)
     print(format_table(doc))
+    cap = doc["problem"]["one_per_class_hv_ratio_cap"]
+    if cap is not None:
+        print(f"\nOne evaluation per functionally distinct architecture can reach an HV ratio of {cap:.5f} here "
+              "(equivalent rows of the table differ by training noise or by dead ops that still cost latency).")
     if args.out:
         Path(args.out).write_text(json.dumps(doc, indent=1))
         log(f"results written to {args.out}")
     return 0
+
+
+def _split_methods(text: str) -> list[str]:
+    """Comma-separated methods; commas inside ``{...}`` belong to a method's options."""
+    out, depth, current = [], 0, ""
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += char
+    out.append(current.strip())
+    return [m for m in out if m]

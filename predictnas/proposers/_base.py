@@ -23,6 +23,7 @@ class ProposalContext:
         objectives: Objectives with directions.
         constraints: Outcome constraints.
         complete: Completed trials (with values), in trial order.
+        failed: Failed trials, in trial order (a proposer may learn where evaluations fail).
         pending: Architectures asked but not yet told (``X_pending``).
         seen_keys: Canonical keys of every trial so far (complete, failed or pending).
         step: The ask step number.
@@ -39,6 +40,7 @@ class ProposalContext:
     seen_keys: frozenset[str]
     step: int
     cheap: Callable[[Sequence[Arch]], dict[str, np.ndarray]] | None = None
+    failed: tuple[FrozenTrial, ...] = ()
 
     def objective_matrix(self) -> np.ndarray:
         """``(n_complete, m)`` objective values in minimisation form."""

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from predictnas._determinism import pinned_step, seeded_torch
 from predictnas.exceptions import InvalidSpecError
+from predictnas.proposers._acquisition import BatchProblem, reference_point, select_batch
 from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
 from predictnas.proposers._pool import enumerate_unique, generated_pool
 from predictnas.proposers._targets import Targets
@@ -38,46 +39,56 @@ def refit_schedule(n: int, growth: float) -> int:
 
 
 class BayesOptProposer(Proposer):
-    """Multi-objective Bayesian optimisation: GP posteriors + botorch acquisition over a pool.
+    """Multi-objective Bayesian optimisation: surrogate posteriors + botorch acquisition over a pool.
 
     Each step (after a random initial design of :func:`initial_design_size` trials):
 
-    1. **Model.** A :class:`~predictnas.surrogates.GPSurrogate` (``ModelListGP``) on the
-       ``encoding`` features models every objective not known exactly, and every constrained
-       metric. Objectives declared ``cheap`` that ``ctx.cheap`` knows are *not* modelled: they
-       are exact feature columns, and the acquisition reads them from the candidates' inputs.
-       Hyperparameters are refitted when the data grew by ``refit_growth`` (see
-       :func:`refit_schedule`); in between the GP is only conditioned on the new data.
+    1. **Model.** The ``surrogate`` (a GP by default) on the ``encoding`` features models every
+       objective not known exactly, and every constrained metric. Objectives declared ``cheap``
+       that ``ctx.cheap`` knows are *not* modelled: they are exact feature columns, and the
+       acquisition reads them from the candidates' inputs. GP hyperparameters are refitted when
+       the data grew by ``refit_growth`` (see :func:`refit_schedule`); in between the GP is only
+       conditioned on the new data. When trials failed, a second GP on success (1) / failure (0)
+       gives each candidate's probability of success (``feasibility``).
     2. **Pool.** Every unseen architecture when the space has at most ``exhaustive_limit``
        (e.g. all 6,466 distinct NAS-Bench-201 cells); otherwise at least ``pool_size`` from
-       NSGA-II on the surrogate's means, mutations and crossovers of the observed Pareto set,
-       and random samples. Candidates that break an exactly known constraint are dropped.
-    3. **Shortlist.** The first non-dominated fronts of the optimistic bounds (mean + ``beta``
-       std, exact values as they are) until ``shortlist`` candidates (cheap: one prediction each).
+       NSGA-II on the surrogate's predictions, mutations and crossovers of the observed Pareto
+       set, and random samples. Candidates that break an exactly known constraint are dropped.
+    3. **Shortlist.** The first non-dominated fronts of the optimistic bounds (the upper end of
+       the ``beta``-std predictive interval; exact values as they are) until ``shortlist``
+       candidates (cheap: one prediction each).
     4. **Acquisition.** Greedy sequential batch (``q = n``) over the shortlist with running trials
-       as ``X_pending``: ``qLogNEHVI`` for 2-3 objectives, ParEGO (``qLogNEI`` on a random
-       Chebyshev scalarisation per batch element) for 4+, ``qLogNEI`` for one objective. Modelled
-       constraints enter as feasibility probabilities (botorch ``constraints``).
+       as ``X_pending``: ``qLogNEHVI`` for 2-3 objectives, ParEGO for 4+, ``qLogNEI`` for one,
+       from what the surrogate offers (a joint posterior, or joint samples). Modelled constraints
+       enter as feasibility probabilities; the probability of success multiplies the acquisition.
 
     Args:
+        surrogate: ``"gp"`` (default), ``"xgboost"`` or ``"xgboost-quantile"``.
+        surrogate_options: Keyword options of the surrogate (e.g. ``{"warp": None}``).
+        encoding: Feature encoding (``"tabular"``, ``"onehot"``, ``"path"``, ``"graph"``, ``"sequence"``).
         acquisition: ``"auto"``, ``"qlognehvi"`` or ``"parego"`` (multi-objective only).
-        encoding: Feature encoding for the GP (``"tabular"``, ``"path"``, ``"graph"``, ``"sequence"``).
         n_initial: Random initial design size (default: :func:`initial_design_size`).
         pool_size: Minimum generated pool size.
         shortlist: Candidates scored by the acquisition function.
         mc_samples: Quasi-MC samples of the acquisition function (default: 64 for up to 2
             objectives, 32 for more, where each sample's box decomposition dominates the cost).
         beta: Optimism of the shortlist bounds, in standard deviations.
-        refit_growth: Relative data growth that triggers a hyperparameter refit.
+        refit_growth: Relative data growth that triggers a GP hyperparameter refit.
         exhaustive_limit: Use every architecture as the pool up to this raw space size.
         generations: NSGA-II generations on the surrogate (pool of 100).
+        feasibility: Model the probability of success from failed trials.
     """
 
-    def __init__(self, *, acquisition: str = "auto", encoding: str = "tabular", n_initial: int | None = None,
+    def __init__(self, *, surrogate: str = "gp", surrogate_options: Mapping[str, Any] | None = None,
+                 encoding: str = "tabular", acquisition: str = "auto", n_initial: int | None = None,
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
-                 refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6) -> None:
+                 refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
+                 feasibility: bool = True) -> None:
         from predictnas.encoders import ENCODERS
+        from predictnas.surrogates import SURROGATES
 
+        if surrogate not in SURROGATES:
+            raise InvalidSpecError(f"surrogate={surrogate!r} is not one of {sorted(SURROGATES)}.")
         if acquisition not in ACQUISITIONS:
             raise InvalidSpecError(f"acquisition={acquisition!r} is not one of {list(ACQUISITIONS)}.")
         if encoding not in ENCODERS:
@@ -88,34 +99,69 @@ class BayesOptProposer(Proposer):
                 raise InvalidSpecError(f"{name} must be a positive integer; got {value!r}.")
         if n_initial is not None and (not isinstance(n_initial, int) or n_initial < 2):
             raise InvalidSpecError(f"n_initial must be an integer >= 2; got {n_initial!r}.")
+        self.surrogate, self.surrogate_options = surrogate, dict(surrogate_options or {})
+        self._make_surrogate()  # options checked now, not at the first step
         self.acquisition, self.encoding, self.n_initial = acquisition, encoding, n_initial
         self.pool_size, self.shortlist, self.mc_samples, self.beta = pool_size, shortlist, mc_samples, float(beta)
         self.refit_growth, self.exhaustive_limit, self.generations = float(refit_growth), exhaustive_limit, generations
+        self.feasibility = bool(feasibility)
         self._space: SearchSpace | None = None
-        self._fits: OrderedDict[str, Any] = OrderedDict()  # hyperparameter fits by data hash (a pure cache)
-        self.last_pool_size = 0  # candidates in the last step's pool (diagnostics)
+        self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)
+        self.last_step: dict[str, Any] = {}  # what the last step did (recorded in the study file)
+
+    def _make_surrogate(self, seed: int = 0) -> Any:
+        from predictnas.surrogates import make_surrogate
+
+        options = dict(self.surrogate_options)
+        if self.surrogate.startswith("xgboost"):
+            options.setdefault("seed", seed)
+        try:
+            return make_surrogate(self.surrogate, **options)
+        except TypeError as exc:
+            raise InvalidSpecError(f"surrogate_options {self.surrogate_options!r} for {self.surrogate!r}: {exc}.") from None
 
     # -- the step ---------------------------------------------------------------------------------
     def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:
+        with pinned_step(rng):
+            return self._propose(ctx, n, rng)
+
+    def _propose(self, ctx: ProposalContext, n: int, rng: np.random.Generator) -> list[Arch]:
         taken = set(ctx.seen_keys)
         n_initial = self.n_initial or initial_design_size(ctx.space)
+        self.last_step = {"model": "random"}
         if len(ctx.complete) < max(n_initial, 3):
             return fresh_random(ctx, n, rng, taken)
         self._prepare(ctx.space)
         targets = Targets.of(ctx)
         done = list(ctx.complete)
         X = self._inputs(targets, [t.arch for t in done])
-        gp = self._surrogate(X, targets.model_targets(done))
-        exact_cols = [self._n_enc + i for i in range(len(targets.exact))]
-        if not all(c in gp.keep_ for c in exact_cols):  # an exact objective is constant so far
+        exact = targets.exact_columns(self._n_enc)
+        if any(np.ptp(X[:, c]) == 0 for c in exact):  # an exact objective is constant so far
             return fresh_random(ctx, n, rng, taken)
-        pool, X_pool = self._pool(ctx, targets, gp, rng, taken)
-        self.last_pool_size = len(pool)
+        model = self._fit(X, targets.model_targets(done), rng)
+        success = self._success_model(ctx, targets, X) if self.feasibility and ctx.failed else None
+        pool, X_pool = self._pool(ctx, targets, model, rng, taken)
+        self.last_step = {"model": self.surrogate, "pool": len(pool), "feasibility": success is not None}
         if not pool:
             return fresh_random(ctx, n, rng, taken)
-        short = self._shortlist(targets, gp, X_pool)
+        p_success = np.clip(success.predict(X_pool)[0][:, 0], 0.01, 1.0) if success is not None else None
+        short = self._shortlist(targets, model, X_pool, p_success)
+        _, violation = targets.exact_values([t.arch for t in done])
+        base = violation == 0 if (violation == 0).any() else np.ones(len(done), dtype=bool)
+        Y = targets.model_targets(done)[base]
+        Y_base = np.concatenate([Y[:, :len(targets.modelled)], X[base][:, exact]], axis=1)
+        problem = BatchProblem(len(targets.modelled), exact, targets.constraint_specs(), Y_base,
+                               reference_point(Y_base, X_pool[:, exact]))
         X_pending = self._inputs(targets, list(ctx.pending)) if ctx.pending else None
-        picked = _acquire(self, ctx, targets, gp, X, X_pool[short], X_pending, n, rng)
+        support = np.concatenate([X[base], X_pool[short]] + ([X_pending] if X_pending is not None else []))
+        n_obj = problem.n_objectives
+        mode = "single" if n_obj == 1 else ("parego" if self.acquisition == "parego" or (self.acquisition == "auto" and n_obj >= 4)
+                                            else "qlognehvi")
+        mc = self.mc_samples or (64 if n_obj <= 2 else 32)
+        am = model.acquisition_model(support, n_samples=mc, rng=rng)
+        picked = select_batch(am, problem, X_baseline=X[base], X_cand=X_pool[short], X_pending=X_pending, q=n, mode=mode,
+                              mc_samples=mc, seed=int(rng.integers(2**31)),
+                              log_weights=np.log(p_success[short]) if p_success is not None else None)
         out = [pool[short[i]] for i in picked]
         taken.update(ctx.space.canonical_key(a) for a in out)
         if len(out) < n:
@@ -137,20 +183,33 @@ class BayesOptProposer(Proposer):
     def _inputs(self, targets: Targets, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
         return targets.inputs(self._features, archs, encoded)
 
-    def _surrogate(self, X: np.ndarray, Y: np.ndarray) -> Any:
-        from predictnas.surrogates import GPSurrogate
-
+    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> Any:
+        """The fitted surrogate. A GP's hyperparameters are fitted on the first
+        :func:`refit_schedule` trials (cached by data) and conditioned on all of them."""
+        if self.surrogate != "gp":
+            return self._make_surrogate(seed=int(rng.integers(2**31))).fit(X, Y)
         n_fit = refit_schedule(len(X), self.refit_growth)
         digest = hashlib.sha1(X[:n_fit].tobytes() + Y[:n_fit].tobytes()).hexdigest()
         fitted = self._fits.get(digest)
-        if fitted is None:
-            fitted = GPSurrogate().fit(X[:n_fit], Y[:n_fit])
+        if fitted is None:  # a pure function of the data: a resumed study refits to the same model
+            with seeded_torch(int(digest[:15], 16)):
+                fitted = self._make_surrogate().fit(X[:n_fit], Y[:n_fit])
             self._fits[digest] = fitted
             while len(self._fits) > 4:
                 self._fits.popitem(last=False)
         return fitted if n_fit == len(X) else fitted.with_data(X, Y)
 
-    def _pool(self, ctx: ProposalContext, targets: Targets, gp: Any, rng: np.random.Generator,
+    def _success_model(self, ctx: ProposalContext, targets: Targets, X_done: np.ndarray) -> Any:
+        """A GP on success (1) / failure (0) of every finished trial (label regression): its
+        mean, clipped to [0.01, 1], is a candidate's probability of success."""
+        from predictnas.surrogates import GPSurrogate
+
+        X_failed = np.nan_to_num(self._inputs(targets, [t.arch for t in ctx.failed]))
+        X = np.concatenate([X_done, X_failed])
+        y = np.concatenate([np.ones(len(X_done)), np.zeros(len(X_failed))])[:, None]
+        return GPSurrogate(warp=None).fit(X, y)
+
+    def _pool(self, ctx: ProposalContext, targets: Targets, model: Any, rng: np.random.Generator,
               taken: set[str]) -> tuple[list[Arch], np.ndarray]:
         if self._all is not None:
             idx = np.array([i for i, (key, _) in enumerate(self._all) if key not in taken], dtype=int)
@@ -162,7 +221,7 @@ class BayesOptProposer(Proposer):
 
             def score(archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray | None]:
                 Xs = self._inputs(targets, archs)
-                mean = gp.predict(np.nan_to_num(Xs))[0]
+                mean = model.predict(np.nan_to_num(Xs))[0]
                 exact, violation = targets.exact_values(archs)
                 F = -np.concatenate([mean[:, :m_mod], np.nan_to_num(exact, nan=-1e30)], axis=1)
                 G = np.nan_to_num(violation, nan=1e30)[:, None] if n_exact_c else None
@@ -177,25 +236,25 @@ class BayesOptProposer(Proposer):
         keep = np.flatnonzero(ok)
         return [pool[i] for i in keep], X_pool[keep]
 
-    def _shortlist(self, targets: Targets, gp: Any, X_pool: np.ndarray) -> np.ndarray:
+    def _shortlist(self, targets: Targets, model: Any, X_pool: np.ndarray, p_success: np.ndarray | None) -> np.ndarray:
         """Indices of the candidates the acquisition function scores."""
         from scipy.stats import norm
 
         if len(X_pool) <= self.shortlist:
             return np.arange(len(X_pool))
-        mean, std = gp.predict(X_pool)
         m_mod = len(targets.modelled)
-        optimistic = mean[:, :m_mod] + self.beta * std[:, :m_mod]
-        F = -np.concatenate([optimistic, X_pool[:, self._n_enc:]], axis=1)
-        candidates = np.arange(len(X_pool))
+        low, high = model.interval(X_pool, level=2 * norm.cdf(self.beta) - 1)
+        F = -np.concatenate([high[:, :m_mod], X_pool[:, self._n_enc:]], axis=1)
+        likely = np.ones(len(X_pool))
         if targets.modelled_constraints:
-            p = np.ones(len(X_pool))
-            for pos, j in enumerate(targets.modelled_constraints):
-                c, col = targets.ctx.constraints[j], m_mod + pos
-                z = (c.bound - mean[:, col]) / std[:, col]
-                p *= norm.cdf(z if c.op == "<=" else -z)
-            if (p >= 0.01).sum() >= self.shortlist:
-                candidates = np.flatnonzero(p >= 0.01)
+            mean, std = model.predict(X_pool)
+            for i, sign, bound in targets.constraint_specs():
+                likely *= norm.cdf(-sign * (mean[:, i] - bound) / std[:, i])
+        if p_success is not None:
+            likely *= p_success
+        candidates = np.arange(len(X_pool))
+        if (likely >= 0.01).sum() >= self.shortlist:
+            candidates = np.flatnonzero(likely >= 0.01)
         if F.shape[1] == 1:
             return candidates[np.argsort(F[candidates, 0], kind="stable")[: self.shortlist]]
         return candidates[_rank_and_crowding(F[candidates], self.shortlist)]
@@ -212,89 +271,3 @@ def _rank_and_crowding(F: np.ndarray, n: int) -> np.ndarray:
     survivors = RankAndCrowding().do(Problem(n_var=1, n_obj=F.shape[1]), pop, n_survive=n,
                                      random_state=np.random.default_rng(0))
     return np.sort(np.asarray(survivors.get("index"), dtype=int))
-
-
-def _acquire(self: BayesOptProposer, ctx: ProposalContext, targets: Targets, gp: Any, X: np.ndarray,
-             X_cand: np.ndarray, X_pending: np.ndarray | None, q: int, rng: np.random.Generator) -> list[int]:
-    """Greedy sequential batch: ``q`` indices into ``X_cand`` chosen by the acquisition function."""
-    import torch
-    from botorch.acquisition.logei import qLogNoisyExpectedImprovement
-    from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
-    from botorch.acquisition.multi_objective.objective import GenericMCMultiOutputObjective
-    from botorch.acquisition.objective import GenericMCObjective
-    from botorch.sampling import SobolQMCNormalSampler
-    from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
-    from botorch.utils.sampling import sample_simplex
-    from linear_operator.utils.warnings import NumericalWarning
-
-    m_mod = len(targets.modelled)
-    exact_pos = [int(np.flatnonzero(gp.keep_ == self._n_enc + i)[0]) for i in range(len(targets.exact))]
-
-    def objectives(Z: torch.Tensor, X: torch.Tensor | None = None) -> torch.Tensor:
-        parts = [Z[..., :m_mod]]
-        if exact_pos:
-            assert X is not None
-            parts.append(X[..., exact_pos].expand(*Z.shape[:-1], len(exact_pos)))
-        return torch.cat(parts, dim=-1)
-
-    # baseline: observed trials that satisfy the exactly known constraints
-    _, violation = targets.exact_values([t.arch for t in ctx.complete])
-    base = X[violation == 0] if (violation == 0).any() else X
-    tX = gp.transform_inputs
-    X_base, cand = tX(base), tX(X_cand)
-    pending = tX(X_pending) if X_pending is not None else None
-    Y_obs = torch.cat([torch.as_tensor(targets.model_targets(ctx.complete)[:, :m_mod]), tX(X)[:, exact_pos]], dim=-1)
-    constraints = targets.constraint_callables() or None
-    n_obj = Y_obs.shape[-1]
-    mode = "single" if n_obj == 1 else ("parego" if self.acquisition == "parego" or (self.acquisition == "auto" and n_obj >= 4)
-                                        else "qlognehvi")
-    seed = int(rng.integers(2**31))
-
-    n_mc = self.mc_samples or (64 if n_obj <= 2 else 32)
-
-    def sampler() -> SobolQMCNormalSampler:
-        return SobolQMCNormalSampler(sample_shape=torch.Size([n_mc]), seed=seed)
-
-    def build(step: int, X_pend: torch.Tensor | None) -> Any:
-        if mode == "qlognehvi":
-            lo, hi = Y_obs.min(0).values, Y_obs.max(0).values
-            ref = lo - 0.1 * (hi - lo).clamp_min(1e-9)
-            return qLogNoisyExpectedHypervolumeImprovement(
-                model=gp.model, ref_point=ref, X_baseline=X_base, sampler=sampler(),
-                objective=GenericMCMultiOutputObjective(objectives), constraints=constraints,
-                X_pending=X_pend, prune_baseline=True, cache_root=True)
-        if mode == "parego":
-            weights = sample_simplex(n_obj, n=1, seed=seed + step, dtype=Y_obs.dtype)[0]
-            scalarize = get_chebyshev_scalarization(weights, Y_obs)
-            objective = GenericMCObjective(lambda Z, X=None: scalarize(objectives(Z, X)))
-        else:
-            objective = GenericMCObjective(lambda Z, X=None: objectives(Z, X)[..., 0])
-        return qLogNoisyExpectedImprovement(model=gp.model, X_baseline=X_base, sampler=sampler(), objective=objective,
-                                            constraints=constraints, X_pending=X_pend, prune_baseline=True)
-
-    chosen: list[int] = []
-    acq = None
-    with warnings.catch_warnings():
-        # jitter added to joint posteriors of near-duplicate candidates: expected, harmless
-        warnings.simplefilter("ignore", NumericalWarning)
-        for step in range(min(q, len(cand))):
-            acq = _greedy_step(acq, step, chosen, cand, pending, build, mode)
-    return chosen
-
-
-def _greedy_step(acq: Any, step: int, chosen: list[int], cand: Any, pending: Any, build: Any, mode: str) -> Any:
-    """Adds the best candidate given the pending ones and those already chosen; returns the
-    acquisition function (qLogNEHVI is reused with updated ``X_pending``)."""
-    import torch
-
-    parts = [t for t in (pending, cand[chosen] if chosen else None) if t is not None]
-    X_pend = torch.cat(parts) if parts else None
-    if acq is None or mode != "qlognehvi":
-        acq = build(step, X_pend)
-    else:
-        acq.set_X_pending(X_pend)
-    with torch.no_grad():
-        values = torch.cat([acq(chunk[:, None, :]) for chunk in cand.split(512)])
-    values[chosen] = -torch.inf
-    chosen.append(int(values.argmax()))
-    return acq

@@ -10,7 +10,8 @@ import numpy as np
 
 from predictnas.proposers._base import ProposalContext
 from predictnas.spaces import Arch
-from predictnas.study._types import FrozenTrial
+from predictnas.pareto import to_minimization
+from predictnas.study._types import FrozenTrial, Objective
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,11 @@ class Targets:
 
     def model_targets(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
         """``(n, n_outputs)``: modelled objectives (maximisation form), then constrained metrics."""
-        objs = self.ctx.objectives
-        cols = [[t.values[objs[i].name] * (1.0 if objs[i].direction == "maximize" else -1.0) for i in self.modelled]
-                + [t.values[self.ctx.constraints[j].metric] for j in self.modelled_constraints] for t in trials]
-        return np.array(cols, dtype=np.float64).reshape(len(trials), self.n_outputs)
+        objs = [self.ctx.objectives[i] for i in self.modelled]
+        F = _maximization(np.array([[t.values[o.name] for o in objs] for t in trials], dtype=np.float64), objs)
+        C = np.array([[t.values[self.ctx.constraints[j].metric] for j in self.modelled_constraints] for t in trials],
+                     dtype=np.float64)
+        return np.concatenate([F.reshape(len(trials), -1), C.reshape(len(trials), -1)], axis=1)
 
     def inputs(self, features: Any, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
         """``(n, d)`` model inputs: ``features`` (an ``ArchFeatures``) of ``archs`` (or the given
@@ -74,8 +76,8 @@ class Targets:
         assert self.ctx.cheap is not None
         stats = self.ctx.cheap(archs)
         objs = self.ctx.objectives
-        F = np.stack([np.asarray(stats[objs[i].name], dtype=float) * (1.0 if objs[i].direction == "maximize" else -1.0)
-                      for i in self.exact], axis=1) if self.exact else np.zeros((n, 0))
+        F = _maximization(np.stack([np.asarray(stats[objs[i].name], dtype=float) for i in self.exact], axis=1),
+                          [objs[i] for i in self.exact]) if self.exact else np.zeros((n, 0))
         violation = np.zeros(n)
         for j in self.exact_constraints:
             c = self.ctx.constraints[j]
@@ -83,11 +85,17 @@ class Targets:
             violation = violation + (np.maximum(values - c.bound, 0) if c.op == "<=" else np.maximum(c.bound - values, 0))
         return F, violation
 
-    def constraint_callables(self) -> list:
-        """botorch outcome constraints on model samples (``<= 0`` is feasible)."""
-        out = []
-        for pos, j in enumerate(self.modelled_constraints):
-            c, col = self.ctx.constraints[j], len(self.modelled) + pos
-            sign = 1.0 if c.op == "<=" else -1.0
-            out.append(lambda Z, col=col, sign=sign, bound=c.bound: sign * (Z[..., col] - bound))
-        return out
+    def constraint_specs(self) -> list[tuple[int, float, float]]:
+        """Modelled constraints as ``(model output, sign, bound)``: ``sign * (output - bound) <= 0``
+        is feasible."""
+        return [(len(self.modelled) + pos, 1.0 if self.ctx.constraints[j].op == "<=" else -1.0, self.ctx.constraints[j].bound)
+                for pos, j in enumerate(self.modelled_constraints)]
+
+    def exact_columns(self, n_encoded: int) -> list[int]:
+        """Columns of :meth:`inputs` holding the exact objectives, after ``n_encoded`` encoder columns."""
+        return [n_encoded + i for i in range(len(self.exact))]
+
+
+def _maximization(values: np.ndarray, objectives: Sequence[Objective]) -> np.ndarray:
+    """``(n, k)`` values of ``objectives`` in maximisation form (botorch maximises)."""
+    return -to_minimization(values, [o.direction for o in objectives])

@@ -56,6 +56,9 @@ class Study:
         self._last_seq = 0
         self.definition: dict[str, Any] = {}
         self.diagnostics: list[dict[str, Any]] = []  # surrogate quality after each assessment
+        #: One entry per proposer step: ``step``, ``n`` proposed, ``seconds`` the proposer took and
+        #: what it reported (the default proposer: ``model`` that proposed, ``pool`` size).
+        self.proposals: list[dict[str, Any]] = []
         self.wall_time_s = 0.0
         self._first_ts: float | None = None
         self._replay()
@@ -88,6 +91,8 @@ class Study:
                 self.definition = payload["definition"]
             elif op == "ask":
                 self._step = payload["step"] + 1
+                if "proposal" in payload:
+                    self.proposals.append({"step": payload["step"], "n": len(payload["trials"]), **payload["proposal"]})
                 for t in payload["trials"]:
                     assert t["number"] == len(self._trials), "trial numbers are sequential"
                     self._trials.append(
@@ -205,6 +210,7 @@ class Study:
             pending=tuple(t.arch for t in self._trials if t.state is TrialState.RUNNING),
             seen_keys=frozenset(t.key for t in self._trials), step=self._step,
             cheap=self._cheap_lookup if self.cheap_function is not None else None,
+            failed=tuple(t for t in self._trials if t.state is TrialState.FAILED),
         )
 
     def _cheap_lookup(self, archs: Sequence[Arch]) -> dict[str, np.ndarray]:
@@ -238,7 +244,10 @@ class Study:
             if not isinstance(n, int) or n < 1:
                 raise InvalidValuesError(f"ask(n) needs a positive integer n; got {n!r}.")
             rng = np.random.default_rng([self.seed, self._step])
+            started = time.perf_counter()
             proposed = self.proposer.propose(self._context(), n, rng=rng)
+            proposal = {"seconds": round(time.perf_counter() - started, 4),
+                        **_jsonable(dict(getattr(self.proposer, "last_step", None) or {}))}
         else:
             try:
                 proposed = [self.space.make_arch(a) for a in archs]
@@ -255,7 +264,10 @@ class Study:
                 tells.append(("tell", {"number": number, "state": "complete", "values": source.values,
                                        "cheap": source.cheap, "cache_of": source.number}))
                 logger.info("trial %d: cache hit of trial %d (%s)", number, source.number, key)
-        self._file.append([("ask", {"step": self._step, "trials": entries}), *tells])
+        ask = {"step": self._step, "trials": entries}
+        if archs is None:
+            ask["proposal"] = proposal
+        self._file.append([("ask", ask), *tells])
         self._replay()
         return [self._trials[e["number"]] for e in entries]
 

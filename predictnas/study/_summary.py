@@ -27,7 +27,20 @@ def format_status(study: Study) -> str:
         "(normalised to the observed range, ref 1.1)",
         f"wall time   {study.wall_time_s:.1f} s",
     ]
+    if study.proposals:
+        lines.append(f"proposer    {format_proposals(study.proposals)}")
     return "\n".join(lines)
+
+
+def format_proposals(proposals: list[dict]) -> str:
+    """``25 steps, median 0.71 s (max 1.4 s) per step; proposed by gp 23, random 2``."""
+    import numpy as np
+
+    seconds = [p["seconds"] for p in proposals if "seconds" in p]
+    models = Counter(p.get("model", "-") for p in proposals)
+    by = ", ".join(f"{name} {count}" for name, count in models.most_common())
+    return (f"{len(proposals)} steps, median {np.median(seconds):.2f} s (max {max(seconds):.2f} s) per step; "
+            f"proposed by {by}")
 
 
 def format_front(study: Study, *, max_rows: int = 25) -> str:

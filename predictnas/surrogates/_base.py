@@ -1,18 +1,51 @@
-"""The ``Surrogate`` interface: predict every objective with uncertainty (scikit-learn style)."""
+"""The ``Surrogate`` interface: predict every objective with uncertainty (scikit-learn style),
+and what a fitted surrogate offers an acquisition function."""
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from predictnas.exceptions import InvalidValuesError, NotFittedError
 
 
+@dataclass(frozen=True)
+class AcquisitionModel:
+    """What a fitted surrogate offers a botorch MC acquisition function.
+
+    Attributes:
+        model: A botorch ``Model`` over ``inputs(X)`` tensors; its outputs are in the surrogate's
+            model space (e.g. power-warped targets).
+        inputs: Features ``(n, d)`` -> the model's input tensor ``(n, d')``.
+        outputs: Model-space values or samples ``(..., m)`` (torch) -> the units of the ``Y`` given
+            to ``fit`` (a monotone map per column; the identity when nothing is warped).
+        kind: ``"posterior"``: a joint Gaussian posterior (a GP; any point may be asked);
+            ``"samples"``: joint draws on the ``support`` rows given to
+            :meth:`Surrogate.acquisition_model` only.
+        columns: Position in the model's input of each feature column kept (``{feature column:
+            input position}``), so an acquisition objective can read an exact feature value.
+    """
+
+    model: Any
+    inputs: Callable[[np.ndarray], Any]
+    outputs: Callable[[Any], Any]
+    kind: str
+    columns: dict[int, int]
+
+
 class Surrogate(abc.ABC):
     """Predicts ``m`` objectives from features. Implement :meth:`fit` and :meth:`predict`.
 
     Shapes: ``X`` is ``(n, d)`` float, ``Y`` is ``(n, m)`` float (NaN-free).
+
+    Acquisition functions use :meth:`acquisition_model`. By default it is built from
+    :meth:`sample` (joint draws on the rows the acquisition will ask about, as a botorch
+    ensemble), so any surrogate that can sample drives the default proposer; a surrogate with a
+    botorch posterior (:class:`~predictnas.surrogates.GPSurrogate`) returns that instead.
     """
 
     @abc.abstractmethod
@@ -25,7 +58,8 @@ class Surrogate(abc.ABC):
 
     def sample(self, X: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         """``(n_samples, n, m)`` draws from the predictive distribution (default: independent
-        Gaussians from :meth:`predict`; the GP draws from its joint posterior)."""
+        Gaussians from :meth:`predict`; the GP draws from its joint posterior, the xgboost
+        ensemble returns its members)."""
         mean, std = self.predict(X)
         return mean[None] + std[None] * rng.standard_normal((n_samples, *mean.shape))
 
@@ -36,6 +70,46 @@ class Surrogate(abc.ABC):
         mean, std = self.predict(X)
         z = norm.ppf(0.5 + level / 2)
         return mean - z * std, mean + z * std
+
+    def acquisition_model(self, support: np.ndarray, *, n_samples: int = 64,
+                          rng: np.random.Generator) -> AcquisitionModel:
+        """The model an MC acquisition function scores ``support`` rows ``(N, d)`` with (every
+        candidate, baseline and pending row it will be asked about). Default: ``n_samples``
+        joint draws of :meth:`sample` on ``support``, as a botorch ensemble model."""
+        draws = self.sample(support, n_samples, rng)
+        model, inputs = sampled_ensemble(support, draws)
+        return AcquisitionModel(model, inputs, lambda Z: Z, "samples", {j: 1 + j for j in range(support.shape[1])})
+
+
+def sampled_ensemble(support: np.ndarray, draws: np.ndarray) -> tuple[Any, Callable[[np.ndarray], Any]]:
+    """A botorch ``EnsembleModel`` whose members are ``draws (s, N, m)`` on the ``support`` rows
+    ``(N, d)``, and the map from feature rows to its inputs: the row's position in ``support``,
+    then the row itself (``(n, 1 + d)``)."""
+    import torch
+    from botorch.models.ensemble import EnsembleModel
+
+    index = {row.tobytes(): i for i, row in enumerate(np.ascontiguousarray(support, dtype=np.float64))}
+    values = torch.as_tensor(draws, dtype=torch.float64)  # (s, N, m)
+
+    class _Draws(EnsembleModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self._num_outputs = values.shape[-1]
+            self.size = values.shape[0]  # ensemble members
+
+        def forward(self, X: torch.Tensor) -> torch.Tensor:  # (*b, q, 1 + d) -> (*b, s, q, m)
+            idx = X[..., 0].long()
+            return values[:, idx].movedim(0, -3)
+
+    def inputs(X: np.ndarray) -> torch.Tensor:
+        rows = np.ascontiguousarray(X, dtype=np.float64)
+        try:
+            pos = [index[row.tobytes()] for row in rows]
+        except KeyError:
+            raise InvalidValuesError("a sampled acquisition model was asked about a row outside its support.") from None
+        return torch.cat([torch.tensor(pos, dtype=torch.float64)[:, None], torch.as_tensor(rows)], dim=1)
+
+    return _Draws(), inputs
 
 
 def check_xy(X: np.ndarray, Y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -7,27 +7,42 @@ from typing import Any
 
 import numpy as np
 
-from predictnas.surrogates._base import Surrogate, check_fitted, check_xy
+from predictnas.exceptions import InvalidSpecError
+from predictnas.surrogates._base import AcquisitionModel, Surrogate, check_fitted, check_xy
+from predictnas.surrogates._warping import PowerWarp
+
+WARPS = ("power", None)
 
 
 class GPSurrogate(Surrogate):
     """A botorch ``ModelListGP``: per objective a ``SingleTaskGP`` (or a ``MixedSingleTaskGP`` with
-    a categorical kernel on ``cat_dims``), inputs normalised, outputs standardised, hyperparameters
-    by maximum marginal likelihood.
+    a categorical kernel on ``cat_dims``), inputs normalised, outputs power-warped and
+    standardised, hyperparameters by maximum marginal likelihood.
 
     With one-hot features, botorch's default RBF kernel with ARD lengthscales is a kernel on
     Hamming distance per parameter (the squared distance of two one-hot blocks is 2 or 0). With
     ordinal-coded categorical features, pass ``cat_dims`` for botorch's ``CategoricalKernel``.
-    ``model`` is the fitted botorch model: it plugs straight into botorch acquisition functions
-    (in the space of the features, objectives as given, i.e. not sign-flipped).
+
+    ``model`` is the fitted botorch model, in the *model space*: constant feature columns dropped
+    (:meth:`transform_inputs`) and each objective warped by ``warp_`` (:meth:`acquisition_model`
+    says how to map back). :meth:`predict`, :meth:`interval` and :meth:`sample` answer in the
+    units of ``Y``: the predictive median and the warped quantiles mapped back.
 
     Args:
         cat_dims: Columns holding category indices (``MixedSingleTaskGP``).
+        warp: ``"power"`` (default): a Yeo-Johnson transform per objective fitted by maximum
+            likelihood (:class:`~predictnas.surrogates._warping.PowerWarp`); ``None``: none.
+        fit_iterations: L-BFGS iterations of the hyperparameter fit. Early stopping regularises
+            the ARD length scales: on NAS-Bench-201, 100 iterations rank as well as or better
+            than running to convergence (hundreds to thousands of steps), 10-30x faster.
         dtype: torch dtype of the model (float64 is botorch's recommendation).
     """
 
-    def __init__(self, cat_dims: Sequence[int] | None = None, *, dtype: str = "float64") -> None:
-        self.cat_dims, self.dtype = list(cat_dims) if cat_dims else None, dtype
+    def __init__(self, cat_dims: Sequence[int] | None = None, *, warp: str | None = "power", fit_iterations: int = 100,
+                 dtype: str = "float64") -> None:
+        if warp not in WARPS:
+            raise InvalidSpecError(f"warp={warp!r} is not one of {list(WARPS)}.")
+        self.cat_dims, self.warp, self.fit_iterations, self.dtype = list(cat_dims) if cat_dims else None, warp, fit_iterations, dtype
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> GPSurrogate:
         from botorch.fit import fit_gpytorch_mll
@@ -39,18 +54,19 @@ class GPSurrogate(Surrogate):
         if len(self.keep_) == 0:
             self.keep_ = np.arange(X.shape[1])
         self.model = self._build(X, Y)
-        fit_gpytorch_mll(SumMarginalLogLikelihood(self.model.likelihood, self.model))
+        fit_gpytorch_mll(SumMarginalLogLikelihood(self.model.likelihood, self.model),
+                         optimizer_kwargs={"options": {"maxiter": self.fit_iterations}})
         self.model.eval()
         return self
 
     def with_data(self, X: np.ndarray, Y: np.ndarray) -> GPSurrogate:
         """A new ``GPSurrogate`` conditioned on ``(X, Y)`` with this one's hyperparameters (no
         optimisation: refits can be amortised over several steps). Inputs are normalised and
-        outputs standardised on the new data."""
+        outputs warped and standardised on the new data."""
         check_fitted(self, "model")
         X, Y = check_xy(X, Y)
         assert Y is not None
-        other = GPSurrogate(self.cat_dims, dtype=self.dtype)
+        other = GPSurrogate(self.cat_dims, warp=self.warp, fit_iterations=self.fit_iterations, dtype=self.dtype)
         other.keep_ = self.keep_
         other.model = other._build(X, Y)
         hyper = {k: v for k, v in self.model.state_dict().items() if "_transform." not in k}
@@ -63,8 +79,11 @@ class GPSurrogate(Surrogate):
         from botorch.models import MixedSingleTaskGP, ModelListGP, SingleTaskGP
         from botorch.models.transforms import Normalize, Standardize
 
+        self._factors: list[Any] | None = None  # the cached Cholesky factors belong to one model
+        self.warp_ = PowerWarp().fit(Y) if self.warp == "power" else None
+        Z = self.warp_.transform(Y) if self.warp_ is not None else Y
         dtype = getattr(torch, self.dtype)
-        tx, ty = torch.as_tensor(X[:, self.keep_], dtype=dtype), torch.as_tensor(Y, dtype=dtype)
+        tx, ty = torch.as_tensor(X[:, self.keep_], dtype=dtype), torch.as_tensor(Z, dtype=dtype)
         d = tx.shape[-1]
         cat = [int(np.flatnonzero(self.keep_ == c)[0]) for c in (self.cat_dims or []) if c in self.keep_]
         models = []
@@ -77,16 +96,12 @@ class GPSurrogate(Surrogate):
                 models.append(SingleTaskGP(tx, ty[:, j:j + 1], outcome_transform=Standardize(m=1), input_transform=Normalize(d)))
         return ModelListGP(*models)
 
-    def _posterior(self, X: np.ndarray) -> Any:
-        import torch
+    def _unwarp(self, Z: np.ndarray) -> np.ndarray:
+        return self.warp_.inverse(Z) if self.warp_ is not None else Z
 
-        check_fitted(self, "model")
-        X, _ = check_xy(X)
-        tx = torch.as_tensor(X[:, self.keep_], dtype=getattr(torch, self.dtype))
-        return self.model.posterior(tx, observation_noise=True)
-
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Marginal predictive mean and std (observation noise included), ``(n, m)`` each.
+    def predict_model_space(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Marginal predictive mean and std (observation noise included) in the model space,
+        ``(n, m)`` each.
 
         Computed from the exact GP equations with the cached Cholesky factor of each model's
         training covariance: ``O(n * n_train)`` per objective, without the ``(n, n)`` joint
@@ -96,8 +111,8 @@ class GPSurrogate(Surrogate):
 
         check_fitted(self, "model")
         X, _ = check_xy(X)
-        tx = torch.as_tensor(X[:, self.keep_], dtype=getattr(torch, self.dtype))
-        if not hasattr(self, "_factors"):
+        tx = self.transform_inputs(X)
+        if self._factors is None:
             self._factors = [_exact_factors(m) for m in self.model.models]
         means, variances = [], []
         with torch.no_grad():
@@ -114,14 +129,33 @@ class GPSurrogate(Surrogate):
         mean, var = torch.stack(means, -1).numpy(), torch.stack(variances, -1).numpy()
         return mean, np.sqrt(np.maximum(var, 1e-18))
 
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predictive median and a std, ``(n, m)`` each, in the units of ``Y``: the model-space
+        mean mapped back, and half the mapped-back ``mean +- std`` interval (the std itself when
+        nothing is warped)."""
+        mean, std = self.predict_model_space(X)
+        if self.warp_ is None:
+            return mean, std
+        return self._unwarp(mean), np.maximum((self._unwarp(mean + std) - self._unwarp(mean - std)) / 2, 1e-12)
+
+    def interval(self, X: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        """The model-space Gaussian interval mapped back (exact quantiles of the warped GP)."""
+        from scipy.stats import norm
+
+        mean, std = self.predict_model_space(X)
+        z = norm.ppf(0.5 + level / 2)
+        return self._unwarp(mean - z * std), self._unwarp(mean + z * std)
+
     def sample(self, X: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n_samples, n, m)`` joint posterior draws (observation noise included), mapped back."""
         import torch
 
-        generator_seed = int(rng.integers(2**31))
-        with torch.no_grad(), torch.random.fork_rng():
-            torch.manual_seed(generator_seed)
-            draws = self._posterior(X).rsample(torch.Size([n_samples]))
-        return draws.numpy()
+        check_fitted(self, "model")
+        X, _ = check_xy(X)
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(rng.integers(2**31)))
+            draws = self.model.posterior(self.transform_inputs(X), observation_noise=True).rsample(torch.Size([n_samples]))
+        return self._unwarp(draws.numpy())
 
     def transform_inputs(self, X: np.ndarray) -> Any:
         """``X`` as the tensor ``model`` expects (constant feature columns dropped)."""
@@ -129,6 +163,15 @@ class GPSurrogate(Surrogate):
 
         check_fitted(self, "model")
         return torch.as_tensor(np.asarray(X, dtype=np.float64)[:, self.keep_], dtype=getattr(torch, self.dtype))
+
+    def acquisition_model(self, support: np.ndarray | None = None, *, n_samples: int = 64,
+                          rng: np.random.Generator | None = None) -> AcquisitionModel:
+        """The GP itself (a joint posterior at any point): ``model`` on :meth:`transform_inputs`,
+        outputs mapped back through the warp."""
+        check_fitted(self, "model")
+        outputs = self.warp_.inverse_torch if self.warp_ is not None else (lambda Z: Z)
+        columns = {int(c): i for i, c in enumerate(self.keep_)}
+        return AcquisitionModel(self.model, self.transform_inputs, outputs, "posterior", columns)
 
 
 def _exact_factors(model: Any) -> tuple[Any, Any, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from predictnas.surrogates._base import Surrogate, check_fitted, check_xy
+from predictnas.surrogates._base import AcquisitionModel, Surrogate, check_fitted, check_xy
 
 _QUANTILES = (0.05, 0.5, 0.95)
 
@@ -73,6 +73,26 @@ class XGBoostSurrogate(Surrogate):
             if self.calibration == "auto" else float(self.calibration)
         return self
 
+    def _members(self, X: np.ndarray) -> np.ndarray:
+        """``(n_members, n, m)`` member predictions in the standardised space."""
+        return np.stack([np.stack([m.predict(X) for m in members]) for members in self.models_], axis=-1)
+
+    def sample(self, X: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        """Ensemble: the members' predictions as joint draws (spread around their mean by the
+        calibration factor), cycled to ``n_samples``; quantile: independent Gaussians."""
+        check_fitted(self, "models_")
+        if self.uncertainty == "quantile":
+            return super().sample(X, n_samples, rng)
+        X, _ = check_xy(X)
+        draws = self._members(X)
+        draws = draws.mean(axis=0) + self.calibration_ * (draws - draws.mean(axis=0))
+        return draws[np.arange(n_samples) % len(draws)] * self.scale_ + self.offset_
+
+    def acquisition_model(self, support: np.ndarray, *, n_samples: int = 64, rng: np.random.Generator) -> AcquisitionModel:
+        """The ensemble members as the joint draws (``n_samples`` is ignored for an ensemble)."""
+        return super().acquisition_model(support, n_samples=self.n_members if self.uncertainty == "ensemble" else n_samples,
+                                         rng=rng)
+
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         check_fitted(self, "models_")
         X, _ = check_xy(X)
@@ -81,6 +101,6 @@ class XGBoostSurrogate(Surrogate):
             q = np.sort(q, axis=-1)
             mean, std = q[..., 1], (q[..., 2] - q[..., 0]) / 3.29
         else:
-            draws = np.stack([np.stack([m.predict(X) for m in members]) for members in self.models_], axis=-1)  # (k, n, m)
+            draws = self._members(X)  # (k, n, m)
             mean, std = draws.mean(axis=0), draws.std(axis=0) * self.calibration_
         return mean * self.scale_ + self.offset_, np.maximum(std, 1e-9) * self.scale_

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import predictnas as pn
-from predictnas.encoders import ENCODERS, GraphEncoder, PathEncoder, SequenceEncoder, TabularEncoder, make_encoder
+from predictnas.encoders import ENCODERS, GraphEncoder, OneHotEncoder, PathEncoder, SequenceEncoder, TabularEncoder, make_encoder
 from predictnas.exceptions import NotFittedError, PredictNASError
 
 SPACES = {name: pn.load_space(name) for name in pn.list_spaces()}
@@ -57,7 +57,15 @@ def test_tabular_one_hot_and_inactive_flags():
     assert "s1_l0_kernel:active" not in names  # always active: no flag
     nb = TabularEncoder().fit(SPACES["nb201"])
     row = nb.transform([ALL_SKIP])[0]
-    assert row.sum() == 6 and row[nb.feature_names_.index("op_0_1=skip_connect")] == 1
+    assert row[: nb.n_params_features_].sum() == 6 and row[nb.feature_names_.index("op_0_1=skip_connect")] == 1
+    # cell structure: 6 live skip edges of 6, connected, 4 input -> output paths of 4, no op on any
+    stats = dict(zip(nb.feature_names_[nb.n_params_features_:], row[nb.n_params_features_:]))
+    assert stats == {"cell:live[skip_connect]": 1.0, "cell:live[nor_conv_1x1]": 0.0, "cell:live[nor_conv_3x3]": 0.0,
+                     "cell:live[avg_pool_3x3]": 0.0, "cell:connected": 1.0, "cell:paths": 1.0, "cell:longest": 0.0,
+                     "cell:shortest": 0.0}
+    dead = nb.transform([{**ALL_SKIP, "op_0_3": "none", "op_1_3": "none", "op_2_3": "none"}])[0]
+    assert dead[nb.n_params_features_:].sum() == 0  # the output is cut off: nothing is live
+    assert OneHotEncoder().fit(SPACES["nb201"]).transform([ALL_SKIP]).shape == (1, nb.n_params_features_)
 
 
 def test_graph_encoding_of_nb201():

@@ -78,7 +78,7 @@ def test_modelled_constraint_single_objective_and_parego(nb201, table):
 
 def test_generated_pool_when_the_space_is_too_large_to_enumerate(nb201, table):
     study = run(nb201, table, "bo", 16, proposer_options={"exhaustive_limit": 0, "pool_size": 600})
-    assert study.proposer.last_pool_size >= 550  # all new architectures, after deduplication
+    assert study.proposer.last_step["pool"] >= 550  # all new architectures, after deduplication
     assert len({t.key for t in study.trials}) == 16
 
 

@@ -21,7 +21,7 @@ def test_predictors_benchmark_writes_rows_for_every_configuration(tmp_path):
     rng = np.random.default_rng(0)
     with open(tmp_path / "nb201_core.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([*space.param_names, "cifar10_test_acc", "cifar10_flops_m", "cifar10_params_m", "synflow", "label"])
+        writer.writerow([*space.param_names, "cifar10_test_acc", "cifar10_flops_m", "cifar10_params_m", "pixel_latency", "label"])
         for arch in space.enumerate():
             conv = sum(v == "nor_conv_3x3" for v in arch.values()) * 3 + sum(v == "nor_conv_1x1" for v in arch.values())
             noise = zlib.crc32(repr(sorted(arch.items())).encode()) % 1000 / 1000
@@ -31,17 +31,15 @@ def test_predictors_benchmark_writes_rows_for_every_configuration(tmp_path):
     res = subprocess.run([sys.executable, str(BENCH), "--data-dir", str(tmp_path), "--datasets", "cifar10", "--sizes", "25",
                           "--seeds", "1", "--grid", "quick", "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    assert "cheap statistics ['cifar10_flops_m', 'cifar10_params_m', 'synflow']" in res.stderr
+    assert "flops = ['cifar10_flops_m', 'cifar10_params_m'], latency = 1 columns" in res.stderr
     rows = json.loads(out.read_text())["results"]
-    assert {r["surrogate"] for r in rows} == {"xgboost-naive", "xgboost", "gp"}
+    assert [(r["surrogate"], r["encoding"]) for r in rows] == [("xgboost-naive", "onehot"), ("gp", "tabular"), ("xgboost", "tabular")]
     for row in rows:
-        for key in ("dataset", "surrogate", "encoding", "pretrain", "n_train", "spearman_median", "kendall_median",
-                    "kendall_top5_median", "coverage90_median", "fit_predict_s"):
+        for key in ("dataset", "surrogate", "encoding", "cheap", "pretrain", "n_train", "spearman_median", "spearman_iqr",
+                    "kendall_median", "kendall_top5_median", "coverage90_median", "fit_predict_s"):
             assert key in row
         assert row["n_train"] == 25 and row["n_test"] == 15625 - 25
-    # the cheap statistics carry the signal here: they must help the naive baseline
-    by = {r["surrogate"]: r for r in rows}
-    assert by["xgboost"]["spearman_median"] > by["xgboost-naive"]["spearman_median"]
+        assert 0.3 < row["spearman_median"] <= 1 and 0 < row["coverage90_median"] <= 1
 
 
 def test_predictors_benchmark_says_clearly_when_the_data_is_missing(tmp_path):
@@ -49,9 +47,10 @@ def test_predictors_benchmark_says_clearly_when_the_data_is_missing(tmp_path):
     assert res.returncode == 2 and "nb201_core.csv not found" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_on_the_real_nb201_table_cheap_statistics_beat_the_naive_baseline(data_dir, tmp_path):
+def test_on_the_real_nb201_table_the_default_gp_beats_the_naive_baseline(data_dir, tmp_path):
     """Data-backed (skipped without ../shared/benchdata): the issue measured the naive baseline at
-    Spearman 0.68 with 100 labels on CIFAR-10 (5 seeds) and 0.78 with the cheap columns."""
+    Spearman 0.68 with 100 labels on CIFAR-10 (5 seeds); the default GP (cell-structure features,
+    power-warped outputs) measured 0.9 in benchmarks/predictors.py."""
     if not (data_dir / "nb201_core.csv").is_file():
         pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
     out = tmp_path / "results.json"
@@ -60,4 +59,5 @@ def test_on_the_real_nb201_table_cheap_statistics_beat_the_naive_baseline(data_d
     assert res.returncode == 0, res.stderr
     by = {r["surrogate"]: r for r in json.loads(out.read_text())["results"]}
     assert 0.5 < by["xgboost-naive"]["spearman_median"] < 0.85
+    assert by["gp"]["spearman_median"] > max(0.85, by["xgboost-naive"]["spearman_median"] + 0.1)
     assert by["xgboost"]["spearman_median"] > by["xgboost-naive"]["spearman_median"]

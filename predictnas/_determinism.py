@@ -1,0 +1,48 @@
+"""Library randomness and threads pinned for one proposal step.
+
+Proposals must be a pure function of the study's seed, step and evaluated trials, on any machine:
+torch's global generator (drawn by botorch's fit retries and samplers) is seeded from the step's
+generator, and torch and BLAS run on one thread, so reductions happen in the same order whatever
+the machine's core count. One thread is also the faster choice for the small matrices of a
+proposal step, and it keeps a busy machine from stalling on thread hand-offs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def pinned_step(rng: np.random.Generator) -> Iterator[None]:
+    """Within the block: torch's generator seeded from ``rng``, one torch and one BLAS thread.
+
+    Restores torch's generator state and thread count afterwards.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    seed = int(rng.integers(2**63 - 1))
+    threads = torch.get_num_threads()
+    with seeded_torch(seed), threadpool_limits(limits=1):
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def seeded_torch(seed: int) -> Iterator[None]:
+    """Within the block, torch's global generator starts from ``seed``; restored afterwards.
+
+    For work whose result must depend on its inputs alone (e.g. a GP fit reused across steps,
+    whose retries draw from torch's generator), not on the step that happens to run it.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
