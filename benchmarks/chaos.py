@@ -228,7 +228,8 @@ def _cache_hits(db: Path) -> int:
 
 def corruption_cases(bench: Workbench) -> list[dict[str, Any]]:
     """Damaged, foreign, future, read-only and full-disk study files: one clear error each, and
-    ``predictnas export`` still returns the intact trials (a prefix of the original's)."""
+    ``predictnas export`` still returns every intact trial (those a damaged event touched are
+    missing, or running when only their result was lost)."""
     source = bench.definition("intact", seed=3, budget=120)
     res = bench.cli("run", str(source), "--no-progress")
     assert res.returncode == 0, res.stderr
@@ -281,8 +282,10 @@ def _export_rows(bench: Workbench, path: Path) -> list[dict[str, str]]:
 
 
 def _same_finished(survived: list[dict[str, str]], rows: list[dict[str, str]]) -> bool:
-    """Every finished trial that survived equals the original's (a trial cut off mid-way shows as running)."""
-    return len(survived) <= len(rows) and all(s == r for s, r in zip(survived, rows) if s["state"] != "running")
+    """Every finished trial that survived equals the original trial of the same number (a trial
+    whose result was lost shows as running; trials lost with a damaged event are missing)."""
+    original = {r["number"]: r for r in rows}
+    return all(s["number"] in original and (s["state"] == "running" or s == original[s["number"]]) for s in survived)
 
 
 def _parse_csv(text: str) -> list[dict[str, str]]:

@@ -47,14 +47,15 @@ class SpecReader:
         value = self.get(key, (dict,), required=required)
         return None if value is None else SpecReader(value, self.source, self.child_path(key))
 
-    def value_list(self, key: str, *, required: bool = True, default: Any = None) -> list[Any] | None:
+    def value_list(self, key: str, *, required: bool = True, default: Any = None, allow_empty: bool = False) -> list[Any] | None:
+        """A list of scalar choices; empty only with ``allow_empty`` (an optional set, e.g. no identity op)."""
         if key not in self.data and not required:
             self._read.add(key)
             return default
         values = self.get(key, (list,), required=required, default=default)
         if values is None:
             return None
-        if not values:
+        if not values and not allow_empty:
             self.fail("is an empty list; give at least one choice", key)
         for v in values:
             if isinstance(v, (list, dict)):

@@ -137,7 +137,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     except StudyFileDamagedError as exc:
         study = load_study(args.storage, salvage=True)  # a damaged file: export what survived
         print(f"predictnas: warning: {args.storage} is damaged ({study.damage or exc}); exporting the "
-              f"{len(study.trials)} trials recorded before the damage.", file=sys.stderr)
+              f"{len(study.trials)} intact trials.", file=sys.stderr)
+        for line in study.lost:
+            print(f"predictnas: lost: {line}", file=sys.stderr)
     with study:
         text = export_trials(study, args.format)
     if args.output:
@@ -145,6 +147,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
             f.write(text)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _cmd_repair(args: argparse.Namespace) -> int:
+    from predictnas.study._repair import repair_study
+
+    state, lost = repair_study(args.storage, args.output)
+    for line in lost:
+        print(f"left out: {line}", file=sys.stderr)
+    done = sum(t.state.value != "running" for t in state.trials.values())
+    print(f"repaired study written to {args.output}: {len(state.trials)} trials ({done} finished), "
+          f"{len(lost)} damaged or dependent event(s) left out; continue it with `predictnas resume {args.output}`.",
+          file=sys.stderr)
     return 0
 
 
@@ -212,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default csv)")
     p.add_argument("-o", "--output", help="output file (default: stdout)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("repair", help="write a new study file from what survives in a damaged one",
+                       description="Read a damaged study file (never changed) and write every intact event into a new "
+                       "study file that `resume` can continue. Prints what was left out.")
+    p.add_argument("storage", help="the damaged study file (.db)")
+    p.add_argument("-o", "--output", required=True, help="the new study file to write")
+    p.set_defaults(func=_cmd_repair)
 
     p = sub.add_parser("report", help="write a Pareto-front report (HTML or Markdown)",
                        description="Write a self-contained HTML report (or a Markdown summary) of a study file (read-only).")

@@ -44,7 +44,10 @@ class IncompatibleStudyFileError(StudyError, ValueError):
 
 
 class StudyFileDamagedError(IncompatibleStudyFileError):
-    """The study file is truncated or corrupt; ``predictnas export`` still reads the events before the damage."""
+    """The study file is truncated or corrupt (``detail``: which event); ``predictnas export``
+    still reads every intact event and ``predictnas repair`` writes them into a new file."""
+
+    detail: str = ""
 
 
 class StudyWriteError(StudyError, OSError):

@@ -12,7 +12,7 @@ from predictnas.evaluators import TableEvaluator
 from predictnas.exceptions import InvalidSpecError, PredictNASError
 from predictnas.pareto import hypervolume, pareto_mask, to_minimization
 from predictnas.spaces import SearchSpace
-from predictnas.study._types import Objective, OutcomeConstraint
+from predictnas.types import Objective, OutcomeConstraint
 
 _OBJECTIVE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):(max|min)$")
 

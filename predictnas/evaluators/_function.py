@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from predictnas.evaluators._base import EvalResult, Evaluator
+from predictnas.evaluators._base import EvalResult, Evaluator, as_result
 from predictnas.spaces import Arch
 
 
@@ -20,5 +20,5 @@ class FunctionEvaluator(Evaluator):
             raise TypeError(f"FunctionEvaluator needs a callable; got {type(fn).__name__}.")
         self.fn = fn
 
-    def evaluate(self, arch: Arch) -> EvalResult | Mapping[str, float]:
-        return self.fn(arch)
+    def evaluate(self, arch: Arch) -> EvalResult:
+        return as_result(self.fn(arch))

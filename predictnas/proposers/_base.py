@@ -10,7 +10,7 @@ import numpy as np
 
 from predictnas.exceptions import PredictNASError
 from predictnas.spaces import Arch, SearchSpace
-from predictnas.study._types import FrozenTrial, Objective, OutcomeConstraint, objective_matrix
+from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, objective_matrix
 
 
 @dataclass(frozen=True)

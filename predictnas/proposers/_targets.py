@@ -11,7 +11,7 @@ import numpy as np
 from predictnas.proposers._base import ProposalContext
 from predictnas.spaces import Arch
 from predictnas.pareto import to_minimization
-from predictnas.study._types import FrozenTrial, Objective
+from predictnas.types import FrozenTrial, Objective
 
 
 @dataclass(frozen=True)

@@ -172,14 +172,16 @@ class SearchSpace:
         return all(c.satisfied(values) for c in self.constraints)
 
     # -- random operators -------------------------------------------------------------------------
-    def sample(self, n: int, *, rng: np.random.Generator, unique: bool = False) -> list[Arch]:
+    def sample(self, n: int = 1, *, rng: np.random.Generator | int | None = None, unique: bool = False) -> list[Arch]:
         """Draws ``n`` architectures: each active parameter uniformly, rejecting constraint violations.
 
         Args:
             n: Number of architectures.
-            rng: Source of randomness.
+            rng: Source of randomness: a ``numpy.random.Generator`` or a seed (default: seed 0,
+                so a call without it is reproducible).
             unique: Return ``n`` architectures with distinct canonical keys.
         """
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0 if rng is None else rng)
         out: list[Arch] = []
         seen: set[str] = set()
         tries = 0

@@ -164,8 +164,8 @@ def _cell(node: _Node, earlier: list[Param]) -> tuple[CellStructure, list[Param]
     ops = tuple(node.value_list("ops") or ())
     if not all(isinstance(o, str) for o in ops):
         node.fail("ops must be strings", "ops")
-    zero = node.value_list("zero_ops", required=False, default=[]) or []
-    identity = node.value_list("identity_ops", required=False, default=[]) or []
+    zero = node.value_list("zero_ops", required=False, default=[], allow_empty=True) or []
+    identity = node.value_list("identity_ops", required=False, default=[], allow_empty=True) or []
     for key, group in (("zero_ops", zero), ("identity_ops", identity)):
         if not set(group) <= set(ops):
             node.fail(f"{sorted(set(group) - set(ops))} are not in ops {list(ops)}", key)

@@ -1,7 +1,9 @@
 """Declarative study definitions (``studies/*.toml``) and rebuilding evaluators on resume.
 
 Relative paths resolve against the definition's own folder; ``${VAR}`` and ``${VAR:-default}``
-expand from the environment (e.g. ``${PREDICTNAS_DATA_DIR:-../../shared/benchdata}``).
+expand from the environment (e.g. ``${PREDICTNAS_DATA_DIR:-../../shared/benchdata}``). A function
+evaluator's module may sit beside the definition: its folder is put on ``sys.path`` (on ``run``
+and on ``resume``, and in local worker processes).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from predictnas.evaluators import Evaluator, FunctionEvaluator, TableEvaluator
 from predictnas.exceptions import InvalidSpecError
 from predictnas.spaces import SearchSpace, load_space
 from predictnas.study._study import Study, create_study
-from predictnas.study._types import Objective
+from predictnas.types import Objective
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -79,7 +82,7 @@ def run_definition(
     surrogate_node = root.node("surrogate")
     surrogate = None
     if surrogate_node is not None:
-        surrogate = {"name": surrogate_node.get("name", str, default="xgboost"),
+        surrogate = {"name": surrogate_node.get("name", str, default="gp"),
                      "encoding": surrogate_node.get("encoding", str, default="tabular")}
         every = surrogate_node.get("assess_every", int, default=None)
         if every is not None:
@@ -149,7 +152,7 @@ def _evaluator_config(node: SpecReader, base: Path, table: str | Path | None) ->
                   "cheap": list(node.get("cheap", list, default=[])), "arch_column": node.get("arch_column", str)}
     elif kind == "function":
         config = {"type": "function", "entry_point": node.get("entry_point", str, required=True),
-                  "options": dict(node.get("options", dict, default={}))}
+                  "options": dict(node.get("options", dict, default={})), "folder": str(base)}
     elif kind == "supernet":
         checkpoint = node.get("checkpoint", str)
         config = {"type": "supernet", "supernet": node.get("supernet", str, required=True),
@@ -179,6 +182,9 @@ def build_evaluator(config: dict[str, Any] | None, space: SearchSpace, *, show_p
         return TableEvaluator(config["path"], space, config["metrics"], cheap=config.get("cheap", ()),
                               arch_column=config.get("arch_column"))
     module_name, _, attr = config["entry_point"].partition(":")
+    folder = config.get("folder")
+    if folder and folder not in sys.path:  # a module beside the study definition is importable, on run and on resume
+        sys.path.insert(0, folder)
     try:
         target = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError, ValueError) as exc:

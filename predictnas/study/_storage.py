@@ -70,7 +70,8 @@ class StudyFile:
         self.path = Path(path) if path is not None else None
         self.readonly = readonly or salvage
         self.salvage = salvage
-        self.damage: str | None = None
+        self.damage: str | None = None  # the first damage found (salvage)
+        self.lost: list[str] = []  # every damaged event a salvaging read skipped
         self._has_crc = True
         self._lock_fd: int | None = None
         self._salvage_dir: tempfile.TemporaryDirectory[str] | None = None
@@ -97,12 +98,22 @@ class StudyFile:
             self._start_wal()
         else:
             self._check_header()
-            if not self.readonly:
-                self._lock()
-            self._conn = self._connect()
-            self._check_schema()  # before any write: a foreign file is never touched
-            if not self.readonly:
-                self._start_wal()
+            beside = [self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-shm", ".lock")]
+            existed = {p for p in beside if p.exists()}
+            try:
+                self._probe()  # a foreign or damaged file is refused before anything is created beside it
+                if not self.readonly:
+                    self._lock()
+                self._conn = self._connect()
+                self._check_schema()
+                if not self.readonly:
+                    self._start_wal()
+            except BaseException:
+                self.close()
+                for p in beside:  # a refused file's folder is left as it was
+                    if p not in existed:
+                        p.unlink(missing_ok=True)
+                raise
 
     # -- opening --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -164,19 +175,39 @@ class StudyFile:
         if not head.startswith(_SQLITE_MAGIC):
             raise IncompatibleStudyFileError(f"{self.path}: is not a predictnas study file (not an SQLite database).")
 
+    def _probe(self) -> None:
+        """Checks the application id and schema version through an immutable read-only
+        connection, which creates no ``-wal`` / ``-shm`` file (salvage reads a copy instead)."""
+        assert self.path is not None
+        if self.salvage:
+            return
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise self._corrupt(exc) from None
+        try:
+            self._check_identity(conn)
+        except sqlite3.DatabaseError as exc:
+            raise self._corrupt(exc) from None
+        finally:
+            conn.close()
+
+    def _check_identity(self, conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise IncompatibleStudyFileError(
+                f"{self.path}: is an SQLite database but not a predictnas study file (application id differs)."
+            )
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise IncompatibleStudyFileError(
+                f"{self.path}: was written by a newer predictnas (study schema {version}; this version reads "
+                f"up to {SCHEMA_VERSION}); upgrade predictnas to open it."
+            )
+
     def _check_schema(self) -> None:
         assert self.path is not None
         try:
-            if self._conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-                raise IncompatibleStudyFileError(
-                    f"{self.path}: is an SQLite database but not a predictnas study file (application id differs)."
-                )
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise IncompatibleStudyFileError(
-                    f"{self.path}: was written by a newer predictnas (study schema {version}; this version reads "
-                    f"up to {SCHEMA_VERSION}); upgrade predictnas to open it."
-                )
+            self._check_identity(self._conn)
             if not self.salvage:
                 check = self._conn.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
@@ -194,8 +225,8 @@ class StudyFile:
 
     def _corrupt(self, detail: object) -> StudyFileDamagedError:
         return StudyFileDamagedError(
-            f"{self.path}: is corrupt or truncated ({detail}); nothing was changed. `predictnas export` still "
-            "reads the intact events before the damage."
+            f"{self.path}: is corrupt or truncated ({detail}); nothing was changed. `predictnas export` reads every "
+            "intact event, and `predictnas repair` writes them into a new study file you can resume."
         )
 
     def _write_error(self, exc: Exception) -> StudyWriteError:
@@ -276,45 +307,66 @@ class StudyFile:
         """Yields ``(seq, op, payload, ts)`` for events with ``seq > since``.
 
         Raises:
-            IncompatibleStudyFileError: at the first damaged event (with ``salvage``: stops there).
+            StudyFileDamagedError: at the first damaged event. With ``salvage`` a damaged event
+                is skipped instead (``lost`` says which) and the intact ones after it are read.
         """
-        if self.damage is not None:
+        if self.salvage:
+            yield from self._salvage_read(since)
             return
         columns = "seq, op, payload, ts, crc" if self._has_crc else "seq, op, payload, ts, NULL"
-        if self.salvage:  # one lookup per event: a damaged page stops the read there, not before
-            rows: Iterator[Any] = self._rows_one_by_one(columns, since)
-        else:
-            rows = iter(self._conn.execute(f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq", (since,)))
         expected = since + 1
         try:
-            for seq, op, payload, ts, crc in rows:
+            for seq, op, payload, ts, crc in self._conn.execute(f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq", (since,)):
                 if seq != expected:
                     raise self._damaged(f"event {expected} is missing")
-                if crc is not None and crc != _crc(seq, op, payload):
-                    raise self._damaged(f"event {seq} fails its checksum")
-                try:
-                    data = json.loads(payload)
-                except (json.JSONDecodeError, TypeError):
-                    raise self._damaged(f"event {seq} is not valid JSON") from None
+                data = self._decode(seq, op, payload, crc)
                 expected += 1
                 yield seq, op, data, ts
         except sqlite3.DatabaseError as exc:
-            error = self._damaged(f"after event {expected - 1}: {exc}")
-            if not self.salvage:
-                raise error from None
-        except IncompatibleStudyFileError:
-            if not self.salvage:
-                raise
+            raise self._damaged(f"after event {expected - 1}: {exc}") from None
 
-    def _rows_one_by_one(self, columns: str, since: int) -> Iterator[Any]:
-        seq = since + 1
-        while (row := self._conn.execute(f"SELECT {columns} FROM events WHERE seq = ?", (seq,)).fetchone()) is not None:
-            yield row
+    def _decode(self, seq: int, op: str, payload: str, crc: int | None) -> dict[str, Any]:
+        if crc is not None and crc != _crc(seq, op, payload):
+            raise self._damaged(f"event {seq} fails its checksum")
+        try:
+            return json.loads(payload)
+        except (json.JSONDecodeError, TypeError):
+            raise self._damaged(f"event {seq} is not valid JSON") from None
+
+    def _salvage_read(self, since: int) -> Iterator[tuple[int, str, dict[str, Any], float]]:
+        """Every intact event after ``since``, one lookup each: a damaged event or page is skipped
+        (and noted in ``lost``), the events after it are still read."""
+        columns = "seq, op, payload, ts, crc" if self._has_crc else "seq, op, payload, ts, NULL"
+        try:
+            last = int(self._conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0)
+        except sqlite3.DatabaseError:
+            last = None  # the index is damaged too: probe until many events in a row are missing
+        seq, misses = since, 0
+        while (last is None and misses < 1000) or (last is not None and seq < last):
             seq += 1
+            try:
+                row = self._conn.execute(f"SELECT {columns} FROM events WHERE seq = ?", (seq,)).fetchone()
+                if row is None:
+                    misses += 1
+                    if last is not None:
+                        self._note_lost(self._damaged(f"event {seq} is missing"))
+                    continue
+                misses = 0
+                yield seq, row[1], self._decode(*row[:3], row[4]), row[3]
+            except sqlite3.DatabaseError as exc:
+                misses += 1
+                self._note_lost(self._damaged(f"event {seq} cannot be read ({exc})"))
+            except StudyFileDamagedError as exc:
+                self._note_lost(exc)
+
+    def _note_lost(self, exc: StudyFileDamagedError) -> None:
+        self.lost.append(str(exc.detail))
 
     def _damaged(self, detail: str) -> StudyFileDamagedError:
-        self.damage = detail
-        return self._corrupt(detail)
+        self.damage = self.damage or detail
+        error = self._corrupt(detail)
+        error.detail = detail
+        return error
 
     def close(self) -> None:
         try:

@@ -8,7 +8,7 @@ import json
 from collections import Counter
 
 from predictnas.study._study import Study
-from predictnas.study._types import TrialState
+from predictnas.types import TrialState
 
 
 def format_status(study: Study) -> str:
@@ -37,10 +37,10 @@ def format_proposals(proposals: list[dict]) -> str:
     import numpy as np
 
     seconds = [p["seconds"] for p in proposals if "seconds" in p]
-    models = Counter(p.get("model", "-") for p in proposals)
+    models = Counter(p["model"] for p in proposals if "model" in p)
     by = ", ".join(f"{name} {count}" for name, count in models.most_common())
-    return (f"{len(proposals)} steps, median {np.median(seconds):.2f} s (max {max(seconds):.2f} s) per step; "
-            f"proposed by {by}")
+    return (f"{len(proposals)} steps, median {np.median(seconds):.2f} s (max {max(seconds):.2f} s) per step"
+            + (f"; proposed by {by}" if by else ""))
 
 
 def format_front(study: Study, *, max_rows: int = 25) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
+
+from predictnas._registry import Registry
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -104,6 +106,6 @@ def nwot(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float(torch.linalg.slogdet(kernel + torch.eye(len(kernel), dtype=kernel.dtype))[1])
 
 
-PROXIES: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor], float]] = {
+PROXIES: Registry[Callable[[nn.Module, torch.Tensor, torch.Tensor], float]] = Registry("zero-cost proxy", {
     "synflow": synflow, "grad_norm": grad_norm, "snip": snip, "nwot": nwot,
-}
+})

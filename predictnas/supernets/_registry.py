@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from predictnas._registry import Registry
 from predictnas.exceptions import InvalidSpecError
 from predictnas.supernets._base import Supernet
 from predictnas.supernets._builtin import DigitsSupernet, SequenceTransformerSupernet
@@ -24,25 +24,16 @@ class BuiltinSupernet(NamedTuple):
     training: TrainingConfig
 
 
-BUILTIN_SUPERNETS: dict[str, BuiltinSupernet] = {
+BUILTIN_SUPERNETS: Registry[BuiltinSupernet] = Registry("supernet", {
     "digits_cnn": BuiltinSupernet(DigitsSupernet, digits_task, TrainingConfig(epochs=40, lr=3e-3)),
     "seq_transformer": BuiltinSupernet(SequenceTransformerSupernet, recurrence_task, TrainingConfig(epochs=20, lr=1e-3)),
-}
+})
 
 
 def resolve_supernet(name: str) -> BuiltinSupernet:
     """A built-in name, or ``"package.module:factory"`` where ``factory()`` returns a ``BuiltinSupernet``."""
-    if name in BUILTIN_SUPERNETS:
-        return BUILTIN_SUPERNETS[name]
-    if ":" not in name:
-        raise InvalidSpecError(f"Unknown supernet {name!r}; use one of {sorted(BUILTIN_SUPERNETS)} "
-                               "or \"package.module:factory\".")
-    module_name, _, attr = name.partition(":")
-    try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise InvalidSpecError(f"Supernet entry point {name!r} cannot be loaded ({exc}).") from None
-    built = target() if callable(target) else target
+    target = BUILTIN_SUPERNETS.resolve(name)
+    built = target() if callable(target) and not isinstance(target, BuiltinSupernet) else target
     if not isinstance(built, BuiltinSupernet):
         raise InvalidSpecError(f"Supernet entry point {name!r} must give a BuiltinSupernet(make, task, training); "
                                f"got {type(built).__name__}.")

@@ -68,11 +68,19 @@ def test_in_process_timeout_and_faults():
     assert all(t.state.value == "complete" for t in study.trials if kind(t.arch) == "ok")
 
 
-def test_one_worker_in_process_is_the_sequential_loop(tmp_path):
-    a, b = _study(proposer="nsga2"), _study(proposer="nsga2")
-    a.optimize(Synthetic(), 20)
-    b.optimize(Synthetic(), 20, executor="inprocess")
-    assert [t.key for t in a.trials] == [t.key for t in b.trials]
+@pytest.mark.parametrize("executor, batch", [("inprocess", 3), ("process", 1)])
+def test_one_worker_is_the_sequential_loop(executor, batch):
+    """The sequential loop written by hand against optimize() with one worker: the same trials in
+    the same order. In process, a whole batch is asked at once; a pool of one worker process asks
+    for one trial each time its slot frees up."""
+    by_hand = _study(proposer="nsga2")
+    evaluator = Synthetic()
+    while len(by_hand.trials) < 20:
+        for trial in by_hand.ask(min(batch, 20 - len(by_hand.trials))):
+            by_hand.tell(trial, evaluator.evaluate(trial.arch), skip_if_finished=True)
+    study = _study(proposer="nsga2")
+    study.optimize(Synthetic(), 20, batch_size=3, executor=executor, n_workers=1)
+    assert [(t.key, t.values) for t in study.trials] == [(t.key, t.values) for t in by_hand.trials]
 
 
 def test_bad_executor_settings_are_clear_errors():

@@ -154,6 +154,9 @@ def test_resumed_study_equals_uninterrupted(tmp_path, nb201, evaluator, proposer
     again = pn.create_study(storage=tmp_path / "d.db", **kwargs)
     again.optimize(evaluator, n_trials=60, batch_size=4)
     assert rows_of(again) == rows_of(straight)
+    other = pn.create_study(storage=tmp_path / "e.db", **{**kwargs, "seed": 12})
+    other.optimize(evaluator, n_trials=12, batch_size=4)
+    assert [t.key for t in other.trials] != [t.key for t in straight.trials[:12]]
 
 
 def test_pareto_front_and_hypervolume_of_a_known_study(nb201):

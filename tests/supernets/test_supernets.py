@@ -232,5 +232,5 @@ def test_latency_is_measured() -> None:
 
 
 def test_unknown_proxy_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="Unknown zero-cost proxies"):
+    with pytest.raises(ValueError, match="Unknown zero-cost proxy"):
         SupernetEvaluator(DigitsSupernet(), small(digits_task(), 32, 16), proxies=("synflw",))

@@ -1,12 +1,13 @@
-"""Value types of a study: objectives, outcome constraints, trial states and frozen trials."""
+"""Value types shared by studies, proposers and benchmarks: objectives, outcome constraints,
+trial states and frozen trials. Importing this module does not import the study code."""
 
 from __future__ import annotations
 
 import enum
 import math
 import re
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -99,8 +100,17 @@ class FrozenTrial:
     duration_s: float | None = None
 
 
-def is_finite_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def as_real(value: object) -> float | None:
+    """``float(value)`` when ``value`` is one finite real number of any type (``int``, ``float``, a
+    numpy scalar, a 0-d array or tensor), else ``None``. Booleans, strings and containers are not
+    numbers here."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or getattr(value, "ndim", 0) != 0:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def objective_matrix(trials: Sequence[FrozenTrial], objectives: Sequence[Objective]) -> np.ndarray:

@@ -1,0 +1,77 @@
+"""In-loop surrogate diagnostics: cross-validated predictor quality, stored in the study file."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from predictnas._determinism import pinned_step
+from predictnas.exceptions import InvalidValuesError
+from predictnas.study._events import EventKind
+
+if TYPE_CHECKING:
+    from predictnas.study._study import Study
+
+
+def search_model(study: Study) -> tuple[str, str]:
+    """``(surrogate, encoding)`` of the model that drives the study's search: the default
+    proposer's own settings, else the study's ``surrogate`` setting, else the GP on tabular
+    features."""
+    settings = study.definition.get("surrogate") or {}
+    name = getattr(study.proposer, "surrogate", None) or settings.get("name", "gp")
+    encoding = getattr(study.proposer, "encoding", None) or settings.get("encoding", "tabular")
+    return str(name), str(encoding)
+
+
+def assess_surrogate(study: Study, surrogate: str | None = None, encoding: str | None = None, *,
+                     folds: int = 5) -> dict[str, Any]:
+    """Cross-validates a surrogate on the completed trials and stores the result in the study
+    file (``diagnostics`` event; ``study.diagnostics`` lists them, reports plot them).
+
+    Features: the ``encoding`` of each architecture plus the cheap statistics every completed
+    trial has. Only objectives not declared cheap are modelled.
+
+    Args:
+        surrogate: ``"gp"``, ``"xgboost"`` or ``"xgboost-quantile"`` (default: the model that
+            drives the search, :func:`search_model`).
+        encoding: ``"tabular"``, ``"onehot"``, ``"path"``, ``"graph"`` or ``"sequence"`` (default:
+            the search's).
+
+    Returns:
+        ``{"n_complete", "surrogate", "encoding", "features", "objectives": {name: {"spearman",
+        "kendall", "coverage"}}}`` (coverage of 90 % intervals).
+    """
+    from predictnas.surrogates import ArchFeatures, cross_validate, make_surrogate
+
+    study._check_writable()
+    default_name, default_encoding = search_model(study)
+    name, encoding = surrogate or default_name, encoding or default_encoding
+    done = [t for t in study._complete() if t.cache_of is None]
+    if len(done) < max(folds, 5):
+        raise InvalidValuesError(f"assess_surrogate() needs at least {max(folds, 5)} completed trials; the study has {len(done)}.")
+    modelled = [o.name for o in study.objectives if not o.cheap]
+    cheap = sorted(set.intersection(*(set(t.cheap) for t in done))) if done else []
+    stats = {k: [t.cheap[k] for t in done] for k in cheap}
+    features = ArchFeatures(encoding, cheap=cheap).fit(study.space, cheap=stats)
+    X = features.transform([t.arch for t in done], stats)
+    Y = np.array([[t.values[m] for m in modelled] for t in done], dtype=np.float64)
+    options = {"cat_dims": features.cat_dims_} if name == "gp" and features.cat_dims_ else {}
+    rng = np.random.default_rng([study.seed, study._state.step, 0xD1A6])
+    with pinned_step(rng):
+        quality = cross_validate(lambda: make_surrogate(name, **options), X, Y, names=modelled, folds=folds, rng=rng)
+    payload = {"n_complete": len(done), "surrogate": name, "encoding": encoding, "features": cheap,
+               "objectives": {k: {m: (v if np.isfinite(v) else None) for m, v in q.items()} for k, q in quality.items()}}
+    study._write([(EventKind.DIAGNOSTICS.value, payload)])
+    return payload
+
+
+def assess_if_due(study: Study) -> None:
+    """Assesses the surrogate when ``surrogate.assess_every`` more trials completed (from 10 on)."""
+    every = (study.definition.get("surrogate") or {}).get("assess_every")
+    if not every:
+        return
+    n = sum(1 for t in study._complete() if t.cache_of is None)
+    last = study.diagnostics[-1]["n_complete"] if study.diagnostics else 0
+    if n >= max(10, last + every):
+        study.assess_surrogate()

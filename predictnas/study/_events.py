@@ -1,0 +1,201 @@
+"""The study file's event protocol: event kinds, their payloads, and the pure replay that turns
+an event log into a study state.
+
+Every event is checked when it is replayed: an unknown kind, a malformed payload, a trial that
+does not exist, or a result told for a trial that already finished is a :class:`ProtocolError`
+naming the event. The study checks each new batch of events against a copy of its state before
+writing it (:meth:`StudyState.check`), so a file never holds an event that its replay refuses.
+With ``salvage=True`` the replay skips such events instead and records what it lost.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from predictnas.exceptions import StudyFileDamagedError
+from predictnas.spaces import Arch
+from predictnas.types import FrozenTrial, TrialState, as_real
+
+
+class EventKind(str, enum.Enum):
+    """What an event records (its ``op`` column)."""
+
+    CREATE = "create"  # {"definition": {...}}: the first event, once
+    ASK = "ask"  # {"step": int, "trials": [{"number", "params", "key"}], "proposal"?: {...}}
+    TELL = "tell"  # {"number", "state": "complete"|"failed", "values"?, "cheap"?, "user_attrs"?, "error"?, ...}
+    ATTR = "attr"  # {"number", "key", "value"}
+    BUDGET = "budget"  # {"budget": int}
+    DIAGNOSTICS = "diagnostics"  # {"n_complete", "surrogate", ...}: surrogate quality
+
+
+class ProtocolError(StudyFileDamagedError):
+    """An event that the protocol refuses (see the module docs)."""
+
+
+@dataclass
+class StudyState:
+    """The replay of an event log.
+
+    Attributes:
+        definition: The study definition of the ``create`` event (``budget`` updated by ``budget`` events).
+        trials: Trials by number (numbers only grow; a salvaged file may have gaps).
+        step: The next ask step.
+        diagnostics: ``diagnostics`` payloads in order.
+        proposals: Per proposer step: ``step``, ``n`` and what the proposer reported.
+        first_ts, last_ts: Timestamps of the first and last event.
+        busy_s: Seconds between consecutive events that are less than ``IDLE_GAP_S`` apart (the
+            study's active time; a longer gap is a pause between a run and its resume).
+        last_seq: Sequence number of the last event applied.
+        lost: What a salvaging replay skipped, one line each.
+    """
+
+    definition: dict[str, Any] = field(default_factory=dict)
+    trials: dict[int, FrozenTrial] = field(default_factory=dict)
+    step: int = 0
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    proposals: list[dict[str, Any]] = field(default_factory=list)
+    first_ts: float | None = None
+    last_ts: float | None = None
+    busy_s: float = 0.0
+    last_seq: int = 0
+    lost: list[str] = field(default_factory=list)
+
+    IDLE_GAP_S = 300.0
+
+    @property
+    def next_number(self) -> int:
+        return max(self.trials, default=-1) + 1
+
+    def copy(self) -> StudyState:
+        """A copy that later events can be applied to without touching this one."""
+        return dataclasses.replace(self, definition=copy.deepcopy(self.definition), trials=dict(self.trials),
+                                   diagnostics=list(self.diagnostics), proposals=list(self.proposals), lost=list(self.lost))
+
+    def check(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Raises :class:`ProtocolError` unless ``events`` replay cleanly after this state."""
+        trial = self.copy()
+        for offset, (kind, payload) in enumerate(events, start=1):
+            trial.apply(self.last_seq + offset, kind, payload, self.last_ts or 0.0)
+
+    def apply(self, seq: int, kind: str, payload: Mapping[str, Any], ts: float, *, salvage: bool = False) -> bool:
+        """Applies one event; returns whether it was applied. Raises :class:`ProtocolError`;
+        with ``salvage`` it records the problem in ``lost`` and skips the event instead (a
+        ``create`` is never skipped)."""
+        applied = True
+        try:
+            self._apply(seq, kind, payload)
+        except ProtocolError as exc:
+            if not salvage or kind == EventKind.CREATE.value or not self.definition:
+                raise
+            self.lost.append(str(exc))
+            applied = False
+        self.last_seq = seq
+        if self.last_ts is not None and 0 <= ts - self.last_ts < self.IDLE_GAP_S:
+            self.busy_s += ts - self.last_ts
+        self.first_ts = self.first_ts if self.first_ts is not None else ts
+        self.last_ts = ts
+        return applied
+
+    # -- one event ------------------------------------------------------------------------------
+    def _apply(self, seq: int, kind: str, payload: Mapping[str, Any]) -> None:
+        where = f"event {seq} ({kind})"
+
+        def fail(detail: str) -> ProtocolError:
+            return ProtocolError(f"{where} {detail}")
+
+        if not isinstance(payload, Mapping):
+            raise fail("has no payload object")
+        try:
+            kind_ = EventKind(kind)
+        except ValueError:
+            raise fail(f"is of an unknown kind; known kinds: {[k.value for k in EventKind]}") from None
+        if kind_ is not EventKind.CREATE and not self.definition:
+            raise fail("comes before the study definition")
+        if kind_ is EventKind.CREATE:
+            if self.definition:
+                raise fail("repeats the study definition")
+            definition = payload.get("definition")
+            if not isinstance(definition, Mapping) or not {"name", "seed", "space", "objectives"} <= set(definition):
+                raise fail("has no valid study definition (name, seed, space, objectives)")
+            self.definition = copy.deepcopy(dict(definition))
+        elif kind_ is EventKind.ASK:
+            self._ask(payload, fail)
+        elif kind_ is EventKind.TELL:
+            self._tell(payload, fail)
+        elif kind_ is EventKind.ATTR:
+            trial = self._trial(payload.get("number"), fail)
+            if not isinstance(payload.get("key"), str) or "value" not in payload:
+                raise fail("needs a string key and a value")
+            self.trials[trial.number] = dataclasses.replace(trial, user_attrs={**trial.user_attrs, payload["key"]: payload["value"]})
+        elif kind_ is EventKind.BUDGET:
+            budget = payload.get("budget")
+            if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+                raise fail(f"holds budget {budget!r}, not a positive integer")
+            self.definition["budget"] = budget
+        elif kind_ is EventKind.DIAGNOSTICS:
+            self.diagnostics.append(dict(payload))
+
+    def _trial(self, number: object, fail: Any) -> FrozenTrial:
+        if not isinstance(number, int) or isinstance(number, bool) or number not in self.trials:
+            raise fail(f"names trial {number!r}, which does not exist")
+        return self.trials[number]
+
+    def _ask(self, payload: Mapping[str, Any], fail: Any) -> None:
+        step, entries = payload.get("step"), payload.get("trials")
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0 or not isinstance(entries, list):
+            raise fail("needs a step number and a list of trials")
+        new: dict[int, FrozenTrial] = {}
+        low = self.next_number
+        for entry in entries:
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("params"), Mapping) \
+                    or not isinstance(entry.get("key"), str):
+                raise fail("holds a trial without params and key")
+            number = entry.get("number")
+            if not isinstance(number, int) or isinstance(number, bool) or number < low:
+                raise fail(f"creates trial {number!r}; the next trial number is {low}")
+            low = number + 1
+            new[number] = FrozenTrial(number, Arch(entry["params"]), entry["key"], TrialState.RUNNING, step)
+        self.trials.update(new)
+        self.step = max(self.step, step + 1)
+        proposal = payload.get("proposal")
+        if isinstance(proposal, Mapping):
+            self.proposals.append({"step": step, "n": len(entries), **proposal})
+
+    def _tell(self, payload: Mapping[str, Any], fail: Any) -> None:
+        trial = self._trial(payload.get("number"), fail)
+        if trial.state is not TrialState.RUNNING:
+            raise fail(f"tells trial {trial.number}, which is already {trial.state.value}")
+        try:
+            state = TrialState(payload.get("state"))
+        except ValueError:
+            raise fail(f"has state {payload.get('state')!r}; use \"complete\" or \"failed\"") from None
+        if state is TrialState.RUNNING:
+            raise fail("tells a trial that it is still running")
+        values, cheap = payload.get("values", {}), payload.get("cheap", {})
+        for name, numbers in (("values", values), ("cheap", cheap)):
+            if not isinstance(numbers, Mapping) or any(as_real(v) is None for v in numbers.values()):
+                raise fail(f"holds {name} that are not finite numbers: {numbers!r}")
+        if state is TrialState.COMPLETE and not values:
+            raise fail("completes a trial without values")
+        cache_of = payload.get("cache_of")
+        if cache_of is not None:
+            self._trial(cache_of, fail)
+        attrs = payload.get("user_attrs", {})
+        if not isinstance(attrs, Mapping):
+            raise fail("holds user_attrs that are not an object")
+        self.trials[trial.number] = dataclasses.replace(
+            trial, state=state, values=dict(values), cheap=dict(cheap), user_attrs={**trial.user_attrs, **attrs},
+            error=payload.get("error"), cache_of=cache_of, duration_s=payload.get("duration_s"))
+
+
+def replay(events: Iterable[tuple[int, str, Mapping[str, Any], float]], *, salvage: bool = False) -> StudyState:
+    """The state after ``(seq, kind, payload, ts)`` events, from an empty study."""
+    state = StudyState()
+    for seq, kind, payload, ts in events:
+        state.apply(seq, kind, payload, ts, salvage=salvage)
+    return state

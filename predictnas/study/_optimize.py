@@ -1,0 +1,258 @@
+"""The optimize loop: ask -> evaluate (in process, local workers or Dask) -> tell, with retries,
+early stops for broken evaluators, and a progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from concurrent import futures
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from predictnas.evaluators._base import Evaluator
+from predictnas.exceptions import InvalidSpecError, PredictNASError, StudyError
+from predictnas.study._assess import assess_if_due
+from predictnas.study._events import EventKind
+from predictnas.types import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from predictnas.study._study import Study
+
+logger = logging.getLogger("predictnas.study")
+
+
+class EvaluatorMismatchError(StudyError, ValueError):
+    """The evaluator's results do not name the study's metrics (e.g. ``accuracy`` for ``acc``)."""
+
+
+class BrokenEvaluatorError(StudyError, RuntimeError):
+    """Every evaluation of a run failed so far: the evaluator itself is probably broken."""
+
+
+def optimize(
+    study: Study,
+    evaluator: Evaluator,
+    n_trials: int | None = None,
+    *,
+    batch_size: int | None = None,
+    n_workers: int | None = None,
+    executor: Any = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    catch: tuple[type[BaseException], ...] = (Exception,),
+    max_initial_failures: int | None = 5,
+    show_progress: bool = False,
+) -> None:
+    """Runs ask -> evaluate -> tell until the study holds ``len(trials) + n_trials`` trials
+    (``n_trials=None``: until the study's ``budget``).
+
+    With ``n_workers=k`` (k > 1), k evaluations stay in flight: when one finishes it is told,
+    and the next candidates are proposed with the running ones as pending. The study process
+    stays the only writer of the study file.
+
+    Args:
+        evaluator: Measures the architectures.
+        n_trials: Trials to add (default: up to the budget).
+        batch_size: Trials per proposal step (default: the study's ``batch_size``).
+        n_workers: Evaluations in flight (default: 1; see :func:`~predictnas.executors.make_executor`).
+        executor: ``None``, ``"inprocess"``, ``"process"``, a ``distributed.Client`` or an ``Executor``.
+        timeout: Seconds per evaluation; an evaluation past it fails.
+        retries: A failed evaluation (exception, NaN, timeout, dead worker) is re-queued as a
+            new trial (``user_attrs["retry_of"]``) up to this many times; retries are not
+            counted against ``n_trials``.
+        catch: Exceptions of the evaluator that only fail their trial; others fail it and
+            propagate (Optuna's ``catch``, with the opposite default: a failing evaluation
+            marks its trial failed and the study goes on).
+        max_initial_failures: Stop with :class:`BrokenEvaluatorError` when this many evaluations
+            of this call have finished and every one failed (``None``: never), so an evaluator
+            with a bug does not spend the whole budget. A result that does not name the
+            study's metrics stops the run at once (:class:`EvaluatorMismatchError`).
+        show_progress: Show a tqdm bar.
+
+    Trials left running by an interrupted process are evaluated first, under their own numbers.
+    A ``KeyboardInterrupt`` leaves in-flight trials running, so that resuming re-runs them
+    exactly like after a crash. With one worker a resumed study proposes exactly what an
+    uninterrupted one would; with more, proposals depend on the order evaluations finish.
+    """
+    from predictnas.executors import make_executor
+
+    if n_trials is None:
+        if study.budget is None:
+            raise InvalidSpecError("optimize() needs n_trials when the study has no budget.")
+        target = study.budget
+    else:
+        if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 0:
+            raise InvalidSpecError(f"n_trials must be a non-negative integer; got {n_trials!r}.")
+        target = _n_proposed(study) + n_trials
+    if not isinstance(retries, int) or retries < 0:
+        raise InvalidSpecError(f"retries must be a non-negative integer; got {retries!r}.")
+    q = study.batch_size if batch_size is None else batch_size
+    if not isinstance(q, int) or isinstance(q, bool) or q < 1:
+        raise InvalidSpecError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    if max_initial_failures is not None and (not isinstance(max_initial_failures, int) or max_initial_failures < 1):
+        raise InvalidSpecError(f"max_initial_failures must be a positive integer or None; got {max_initial_failures!r}.")
+    runner = make_executor(evaluator, executor, n_workers=n_workers, timeout=timeout)
+    loop = _Loop(study, retries, catch, max_initial_failures, _Progress(study, target) if show_progress else None)
+    limit = runner.max_in_flight
+    queue = [t for t in study.trials if t.state is TrialState.RUNNING]
+    for trial in queue:
+        logger.info("re-running trial %d left running by an interrupted run", trial.number)
+    in_flight: dict[Future[Any], tuple[FrozenTrial, float]] = {}
+    try:
+        with _cheap_source(study, evaluator):
+            while True:
+                while queue and (limit is None or len(in_flight) < limit):
+                    trial = queue.pop(0)
+                    in_flight[runner.submit(trial.arch)] = (trial, time.perf_counter())
+                    loop.collect(in_flight, queue, block=False)
+                free = q if limit is None else limit - len(in_flight)
+                n = min(q, free, target - _n_proposed(study))
+                if not queue and n > 0:
+                    for trial in study.ask(n):
+                        if trial.state is TrialState.RUNNING:
+                            queue.append(trial)
+                        elif loop.progress:
+                            loop.progress.update()
+                    continue
+                if not in_flight and not queue:
+                    break
+                loop.collect(in_flight, queue, block=True)
+    finally:
+        runner.shutdown()
+        if loop.progress:
+            loop.progress.close()
+
+
+@contextlib.contextmanager
+def _cheap_source(study: Study, evaluator: Evaluator) -> Iterator[None]:
+    """For the duration of a run, the study's cheap statistics come from this evaluator (when the
+    study has cheap objectives or constraints and the evaluator gives cheap statistics); the
+    study's own ``cheap_function`` is restored afterwards, so it never leaks into a later run."""
+    wants = any(o.cheap for o in study.objectives) or bool(study.constraints)
+    gives = type(evaluator).cheap_statistics is not Evaluator.cheap_statistics
+    declared = [o.name for o in study.objectives if o.cheap]
+    if declared and not gives and study.cheap_function is None:
+        raise InvalidSpecError(f"Objective(s) {declared} are declared cheap, but {type(evaluator).__name__} gives no "
+                               "cheap statistics: give the evaluator those statistics (e.g. TableEvaluator(..., "
+                               f"cheap={declared})), or declare the objective(s) not cheap.")
+    previous = study.cheap_function
+    if wants and gives:
+        study.cheap_function = evaluator.cheap_statistics
+    try:
+        yield
+    finally:
+        study.cheap_function = previous
+
+
+class _Loop:
+    """Tells finished evaluations, queues retries, and stops a run whose evaluator is broken."""
+
+    def __init__(self, study: Study, retries: int, catch: tuple[type[BaseException], ...], max_initial_failures: int | None,
+                 progress: _Progress | None) -> None:
+        self.study, self.retries, self.catch, self.progress = study, retries, catch, progress
+        self.max_initial_failures = max_initial_failures
+        self.finished = self.failed = 0
+        self.last_error = ""
+
+    def collect(self, in_flight: dict[Future[Any], tuple[FrozenTrial, float]], queue: list[FrozenTrial], *,
+                block: bool) -> None:
+        """Tells the finished evaluations (in trial order); ``block``: wait for at least one."""
+        if block and in_flight:
+            futures.wait(list(in_flight), return_when=futures.FIRST_COMPLETED)
+        done = sorted((f for f in in_flight if f.done()), key=lambda f: in_flight[f][0].number)
+        for future in done:
+            trial, started = in_flight.pop(future)
+            self.finish(trial, future, started, queue)
+            if self.progress:
+                self.progress.update()
+        if done:
+            assess_if_due(self.study)
+
+    def finish(self, trial: FrozenTrial, future: Future[Any], started: float, queue: list[FrozenTrial]) -> None:
+        study = self.study
+        self.finished += 1
+        try:
+            outcome = future.result()
+            names = study._metric_names()
+            returned = dict(outcome.result.values)
+            missing = [m for m in names if m not in returned]
+            if missing:
+                error = EvaluatorMismatchError(
+                    f"The evaluator returned metrics {sorted(returned)}, but the study needs {names} (missing {missing}); "
+                    "rename the evaluator's metrics or the study's objectives/constraints so they match.")
+                self._fail(trial, f"{type(error).__name__}: {error}", time.perf_counter() - started, retry=False)
+                raise error
+            extras = {k: v for k, v in returned.items() if k not in names}  # kept as user attributes
+            values = study._check_values({k: v for k, v in returned.items() if k in names})
+        except EvaluatorMismatchError:
+            raise
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            logger.warning("trial %d failed: %s", trial.number, error)
+            self.failed += 1
+            self.last_error = error
+            retry = self._fail(trial, error, time.perf_counter() - started, retry=self._attempts(trial) <= self.retries)
+            if retry is not None:
+                logger.info("trial %d retries trial %d", retry.number, trial.number)
+                queue.append(retry)
+                if self.progress:
+                    self.progress.add_retry()
+            if not isinstance(exc, self.catch) and not isinstance(exc, PredictNASError):
+                raise
+            limit = self.max_initial_failures
+            if limit is not None and self.failed == self.finished >= limit:
+                raise BrokenEvaluatorError(
+                    f"The first {self.finished} evaluations of this run all failed (last: {self.last_error}); the "
+                    "evaluator is probably broken. Fix it and resume (`predictnas resume STUDY.db`), or pass "
+                    "max_initial_failures=None to go on regardless.") from None
+            return
+        study.tell(trial, values, cheap=outcome.result.cheap, user_attrs={**extras, **outcome.result.user_attrs},
+                   duration_s=outcome.duration_s)
+
+    def _attempts(self, trial: FrozenTrial) -> int:
+        count, trials = 1, self.study._state.trials
+        while "retry_of" in trial.user_attrs:
+            trial, count = trials[trial.user_attrs["retry_of"]], count + 1
+        return count
+
+    def _fail(self, trial: FrozenTrial, error: str, duration_s: float, *, retry: bool) -> FrozenTrial | None:
+        """Marks ``trial`` failed and, with ``retry``, adds its retry trial in the same transaction."""
+        study = self.study
+        events: list[tuple[str, dict[str, Any]]] = [
+            (EventKind.TELL.value, {"number": trial.number, "state": "failed", "error": error, "duration_s": duration_s})]
+        number = study._state.next_number
+        if retry:
+            events += [(EventKind.ASK.value, {"step": study._state.step,
+                                              "trials": [{"number": number, "params": trial.arch.to_dict(), "key": trial.key}]}),
+                       (EventKind.ATTR.value, {"number": number, "key": "retry_of", "value": trial.number})]
+        study._write(events)
+        return study._state.trials[number] if retry else None
+
+
+def _n_proposed(study: Study) -> int:
+    """Trials that count against the budget (all but retries)."""
+    return sum("retry_of" not in t.user_attrs for t in study.trials)
+
+
+class _Progress:
+    """tqdm bar: trials done, Pareto-front size, hypervolume, ETA."""
+
+    def __init__(self, study: Study, target: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.study = study
+        finished = sum(t.state is not TrialState.RUNNING for t in study.trials)
+        self.bar = tqdm(total=target, initial=finished, desc=study.name, unit="trial", dynamic_ncols=True)
+
+    def update(self) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix(front=len(self.study.pareto_front()), hv=f"{self.study.hypervolume():.4f}", refresh=False)
+
+    def add_retry(self) -> None:
+        """A retry is one more trial to finish than the budget says."""
+        self.bar.total += 1
+
+    def close(self) -> None:
+        self.bar.close()
