@@ -12,7 +12,9 @@ Configurations (``--grid default``), each an ablation of one choice:
 - ``xgboost-naive``: xgboost on the one-hot encoding, nothing else (the baseline);
 - ``gp`` / ``xgboost`` / ``xgboost-quantile`` on ``onehot`` and on ``tabular`` (one-hot plus the
   cell-structure statistics), no cheap statistics;
-- ``gp`` with ``warp=None``: without the output power transform;
+- ``gp-nowarp``: without the output power transform; ``gp-one-kernel``: one RBF kernel over
+  all columns instead of the additive kernel over column groups (one-hot, cell statistics, cheap
+  statistics);
 - ``gp`` / ``xgboost`` on ``tabular`` with cheap statistics as plain features: ``flops`` (the
   dataset's FLOPs and params: exact sums of per-op costs) or ``latency`` (27 measured device
   latencies: 4 HW-NAS-Bench, 23 HELP);
@@ -86,6 +88,7 @@ def configurations(grid: str) -> list[dict[str, Any]]:
     for model in ("gp", "xgboost", "xgboost-quantile"):
         rows += [config(model, model, "onehot"), config(model, model, "tabular")]
     rows.append(config("gp-nowarp", "gp", "tabular", warp=None))
+    rows.append(config("gp-one-kernel", "gp", "tabular", groups=None))
     for model in ("gp", "xgboost"):
         rows += [config(model, model, "tabular", "flops"), config(model, model, "tabular", "latency"),
                  config(model, model, "tabular", "flops+latency", pretrain=True)]
@@ -94,14 +97,14 @@ def configurations(grid: str) -> list[dict[str, Any]]:
 
 
 def features_for(config: dict[str, Any], space: pn.SearchSpace, archs: list[pn.Arch], groups: dict[str, list[str]],
-                 columns: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int]]:
-    """``(X, cat_dims)``: the configuration's features of every architecture. Pretraining uses
-    every architecture's free statistics, never an accuracy."""
+                 columns: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int], list[list[int]]]:
+    """``(X, cat_dims, groups)``: the configuration's features of every architecture and their
+    column groups. Pretraining uses every architecture's free statistics, never an accuracy."""
     names = groups[config["cheap"]]
     stats = {c: columns[c] for c in names}
     f = ArchFeatures(config["encoding"], cheap=() if config["pretrain"] else names, pretrain=config["pretrain"])
     f.fit(space, archs, cheap=stats)
-    return f.transform(archs, stats), f.cat_dims_
+    return f.transform(archs, stats), f.cat_dims_, f.groups_
 
 
 def main() -> None:
@@ -135,12 +138,12 @@ def main() -> None:
         groups = cheap_groups(columns, dataset)
         print(f"{dataset}: target {target}; cheap statistics: flops = {groups['flops']}, "
               f"latency = {len(groups['latency'])} columns", file=sys.stderr)
-        cache: dict[tuple[str, str, bool], tuple[np.ndarray, list[int]]] = {}
+        cache: dict[tuple[str, str, bool], tuple[np.ndarray, list[int], list[list[int]]]] = {}
         for config in configurations(args.grid):
             key = (config["encoding"], config["cheap"], config["pretrain"])
             if key not in cache:
                 cache[key] = features_for(config, space, archs, groups, columns)
-            X, cat_dims = cache[key]
+            X, cat_dims, column_groups = cache[key]
             for n in sizes:
                 per_seed = []
                 for seed in range(args.seeds):
@@ -148,8 +151,8 @@ def main() -> None:
                     train = rng.choice(len(archs), n, replace=False)
                     test = np.setdiff1d(np.arange(len(archs)), train)
                     options = dict(config["options"])
-                    if config["model"] == "gp" and cat_dims:
-                        options["cat_dims"] = cat_dims
+                    if config["model"] == "gp":
+                        options.setdefault("cat_dims" if cat_dims else "groups", cat_dims or column_groups)
                     if config["model"].startswith("xgboost"):
                         options["seed"] = seed
                     torch.manual_seed(seed)

@@ -11,8 +11,13 @@ from predictnas.spaces import SearchSpace, list_spaces, load_space
 
 def describe_space(space: SearchSpace, *, n_samples: int = 3, seed: int = 0) -> None:
     """Prints a space's size, a few seeded samples, their canonical keys and encodings."""
+    from predictnas.proposers._pool import enumerate_unique
+
     try:
         size = f"{space.cardinality():,} architectures"
+        unique = enumerate_unique(space, 200_000) if space.cell is not None else None
+        if unique is not None:
+            size += f" ({len(unique):,} functionally distinct, by canonical key)"
     except PredictNASError:
         estimate = space.estimate_cardinality(rng=np.random.default_rng(seed))
         size = f"~{estimate:.3g} architectures (sampled estimate; constrained space)"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from predictnas._version import __version__
-from predictnas.exceptions import PredictNASError, StudyFileDamagedError
+from predictnas.exceptions import InvalidSpecError, PredictNASError, StudyFileDamagedError
 
 
 def _cmd_spaces(args: argparse.Namespace) -> int:
@@ -92,7 +92,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     execution = _execution(args)  # an unreachable scheduler fails before the study file is made
     study, evaluator = run_definition(args.study, storage=args.storage, budget=args.budget, seed=args.seed, table=args.table,
-                                      show_progress=not args.no_progress)
+                                      proposer=args.proposer, proposer_options=_key_values(args.proposer_option or []),
+                                      batch_size=args.batch_size, show_progress=not args.no_progress)
     print(f"study file: {study.path}", file=sys.stderr)
     with study:
         study.optimize(evaluator, show_progress=not args.no_progress, **execution)
@@ -114,6 +115,37 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         study.optimize(evaluator, show_progress=not args.no_progress, **execution)
         print(format_front(study))
     _write_report(study)
+    return 0
+
+
+def _key_values(items: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; a value is JSON (``4``, ``0.5``, ``true``, ``null``, ``"x"``) or a bare string."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidSpecError(f"--proposer-option {item!r} must look like KEY=VALUE (e.g. n_initial=6).")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _cmd_proposers(args: argparse.Namespace) -> int:
+    from predictnas.proposers import PROPOSERS, proposer_options
+
+    for name, cls in PROPOSERS.items():
+        summary = (cls.__doc__ or "").strip().splitlines()[0]
+        print(f"{name}  ({cls.__name__})\n    {summary}\n    use it: {getattr(cls, 'use_when', '-')}")
+        options = proposer_options(cls)
+        for key, default in options.items():
+            print(f"    --proposer-option {key}={default!r}")
+        if not options:
+            print("    (no options)")
+    print("\nYour own: a Proposer subclass, by entry point: --proposer package.module:Class")
     return 0
 
 
@@ -203,9 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, help="total number of trials (default: the definition's budget)")
     p.add_argument("--seed", type=int, help="random seed (default: the definition's seed)")
     p.add_argument("--table", help="CSV table for a table evaluator (overrides the definition's path)")
+    p.add_argument("--proposer", metavar="NAME", help="proposer (see `predictnas proposers`; replaces the definition's "
+                   "proposer and its options)")
+    p.add_argument("--proposer-option", action="append", metavar="KEY=VALUE", help="a proposer option (repeat), e.g. "
+                   "n_initial=6")
+    p.add_argument("--batch-size", type=int, metavar="N", help="trials per proposal step (default: the definition's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_execution_options(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("proposers", help="list the proposers, their options and when to use each",
+                       description="List the built-in proposers with their options (and defaults).")
+    p.set_defaults(func=_cmd_proposers)
 
     p = sub.add_parser("resume", help="continue a study file to its budget",
                        description="Continue a study where its file stops (trials left running are re-run).")

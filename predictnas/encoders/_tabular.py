@@ -60,6 +60,11 @@ class TabularEncoder(Encoder):
         if self.statistics_ is not None:
             self.feature_names_ += self.statistics_.names
         self.n_features_ = len(self.feature_names_)
+        #: Column groups of different kinds (parameters, cell statistics): a GP models them with an
+        #: additive kernel, one term per group.
+        self.groups_ = [list(range(self.n_params_features_))]
+        if self.statistics_ is not None:
+            self.groups_.append(list(range(self.n_params_features_, self.n_features_)))
         self._onehot = {(p.name, p.index(c)): i for i, (p, how, c) in enumerate(self.columns_) if how == "onehot"}
         # (name, choice) -> [(column, value)]: one dict lookup per parameter in transform()
         self._cells: dict[tuple[str, Any], list[tuple[int, float]]] = {}
@@ -116,7 +121,8 @@ class CellStatistics:
     """Statistics of a cell's live structure (edges that carry a signal from input to output).
 
     Columns, each scaled to [0, 1] by its largest possible value in the cell:
-    ``cell:live[OP]`` per non-zero op (live edges with that op), ``cell:connected``,
+    ``cell:ops[OP]`` per non-zero op (edges with that op, dead ones included: what FLOPs, params
+    and memory count), ``cell:live[OP]`` (live edges with that op), ``cell:connected``,
     ``cell:paths`` (input -> output paths), ``cell:longest`` and ``cell:shortest`` (ops other than
     identities along the longest / shortest path; 0 when disconnected).
     """
@@ -124,16 +130,22 @@ class CellStatistics:
     def __init__(self, cell: CellStructure) -> None:
         self.cell = cell
         self.ops = [o for o in cell.ops if o not in cell.zero_ops]
-        self.names = [f"cell:live[{o}]" for o in self.ops] + ["cell:connected", "cell:paths", "cell:longest", "cell:shortest"]
+        k = len(self.ops)
+        self.names = ([f"cell:ops[{o}]" for o in self.ops] + [f"cell:live[{o}]" for o in self.ops]
+                      + ["cell:connected", "cell:paths", "cell:longest", "cell:shortest"])
         n_edges = len(cell.edges) or len(cell.slots)
-        self._scale = np.array([n_edges] * len(self.ops) + [1, max(_max_paths(cell), 1), cell.n_nodes - 1, cell.n_nodes - 1],
+        self._scale = np.array([n_edges] * 2 * k + [1, max(_max_paths(cell), 1), cell.n_nodes - 1, cell.n_nodes - 1],
                                dtype=np.float64)
 
     def transform(self, archs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """``(n, len(names))`` statistics of ``archs``."""
         out = np.zeros((len(archs), len(self.names)))
-        col = {o: i for i, o in enumerate(self.ops)}
+        k = len(self.ops)
+        col = {o: k + i for i, o in enumerate(self.ops)}
         for b, arch in enumerate(archs):
+            for _, _, op in self.cell.labelled_edges(arch):
+                if op in col:
+                    out[b, col[op] - k] += 1
             live = self.cell.live_edges(arch)
             lengths: dict[int, list[int]] = {0: [0]}  # node -> op count of every path reaching it
             for src, dst, op in sorted(live, key=lambda e: e[1]):
@@ -143,7 +155,7 @@ class CellStatistics:
                 lengths.setdefault(dst, []).extend(n + step for n in lengths.get(src, ()))
             paths = lengths.get(self.cell.output, [])
             if paths:
-                out[b, len(self.ops):] = [1, len(paths), max(paths), min(paths)]
+                out[b, 2 * k:] = [1, len(paths), max(paths), min(paths)]
         return out / self._scale
 
 

@@ -6,6 +6,8 @@ import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from typing import ClassVar
+
 import numpy as np
 
 from predictnas.exceptions import PredictNASError
@@ -59,6 +61,9 @@ class SpaceExhaustedError(PredictNASError):
 
 class Proposer(abc.ABC):
     """Proposes architectures to evaluate; implement :meth:`propose`."""
+
+    #: One line for ``predictnas proposers``: when to choose this proposer.
+    use_when: ClassVar[str] = "-"
 
     @abc.abstractmethod
     def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:

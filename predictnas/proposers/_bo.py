@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -77,13 +77,22 @@ class BayesOptProposer(Proposer):
         exhaustive_limit: Use every architecture as the pool up to this raw space size.
         generations: NSGA-II generations on the surrogate (pool of 100).
         feasibility: Model the probability of success from failed trials.
+        max_points: Beyond this many completed trials the surrogate is fitted and conditioned on a
+            subset: the best non-dominated fronts (up to half) and an even spread over the rest
+            (see :func:`_training_subset`). An exact GP costs ``O(n^3)``; this bounds a step's cost
+            in long studies. The proposal records it (``model``: ``"gp on 600 of 5000"``).
+        max_baseline: Observed trials the acquisition improves on (``X_baseline``): the best
+            non-dominated fronts up to this many.
     """
+
+    use_when: ClassVar[str] = ("the default: evaluations are expensive (training, a supernet, a benchmark lookup you "
+                               "pay for) and you want the front in the fewest of them")
 
     def __init__(self, *, surrogate: str = "gp", surrogate_options: Mapping[str, Any] | None = None,
                  encoding: str = "tabular", acquisition: str = "auto", n_initial: int | None = None,
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
                  refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
-                 feasibility: bool = True) -> None:
+                 feasibility: bool = True, max_points: int = 600, max_baseline: int = 128) -> None:
         from predictnas.encoders import ENCODERS
         from predictnas.surrogates import SURROGATES
 
@@ -94,7 +103,7 @@ class BayesOptProposer(Proposer):
         if encoding not in ENCODERS:
             raise InvalidSpecError(f"encoding={encoding!r} is not one of {sorted(ENCODERS)}.")
         for name, value in {"pool_size": pool_size, "shortlist": shortlist, "mc_samples": mc_samples or 1,
-                            "generations": generations}.items():
+                            "generations": generations, "max_points": max_points, "max_baseline": max_baseline}.items():
             if not isinstance(value, int) or value < 1:
                 raise InvalidSpecError(f"{name} must be a positive integer; got {value!r}.")
         if n_initial is not None and (not isinstance(n_initial, int) or n_initial < 2):
@@ -104,17 +113,19 @@ class BayesOptProposer(Proposer):
         self.acquisition, self.encoding, self.n_initial = acquisition, encoding, n_initial
         self.pool_size, self.shortlist, self.mc_samples, self.beta = pool_size, shortlist, mc_samples, float(beta)
         self.refit_growth, self.exhaustive_limit, self.generations = float(refit_growth), exhaustive_limit, generations
-        self.feasibility = bool(feasibility)
+        self.feasibility, self.max_points, self.max_baseline = bool(feasibility), max_points, max_baseline
         self._space: SearchSpace | None = None
         self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)
         self.last_step: dict[str, Any] = {}  # what the last step did (recorded in the study file)
 
-    def _make_surrogate(self, seed: int = 0) -> Any:
+    def _make_surrogate(self, seed: int = 0, groups: list[list[int]] | None = None) -> Any:
         from predictnas.surrogates import make_surrogate
 
         options = dict(self.surrogate_options)
         if self.surrogate.startswith("xgboost"):
             options.setdefault("seed", seed)
+        elif self.surrogate == "gp" and groups:
+            options.setdefault("groups", groups)
         try:
             return make_surrogate(self.surrogate, **options)
         except TypeError as exc:
@@ -131,37 +142,45 @@ class BayesOptProposer(Proposer):
         self.last_step = {"model": "random"}
         if len(ctx.complete) < max(n_initial, 3):
             return fresh_random(ctx, n, rng, taken)
+        clock = _Clock()
         self._prepare(ctx.space)
         targets = Targets.of(ctx)
         done = list(ctx.complete)
-        X = self._inputs(targets, [t.arch for t in done])
+        X, Y = self._inputs(targets, [t.arch for t in done]), targets.model_targets(done)
         exact = targets.exact_columns(self._n_enc)
         if any(np.ptp(X[:, c]) == 0 for c in exact):  # an exact objective is constant so far
             return fresh_random(ctx, n, rng, taken)
-        model = self._fit(X, targets.model_targets(done), rng)
-        success = self._success_model(ctx, targets, X) if self.feasibility and ctx.failed else None
-        pool, X_pool = self._pool(ctx, targets, model, rng, taken)
-        self.last_step = {"model": self.surrogate, "pool": len(pool), "feasibility": success is not None}
+        with clock("fit"):
+            F = np.concatenate([-Y[:, :len(targets.modelled)], -X[:, exact]], axis=1)  # minimisation form
+            model, n_used = self._fit(X, Y, F, rng)
+            success = self._success_model(ctx, targets, X) if self.feasibility and ctx.failed else None
+        with clock("pool"):
+            pool, X_pool = self._pool(ctx, targets, model, rng, taken)
+        self.last_step = {"model": self.surrogate if n_used == len(X) else f"{self.surrogate} on {n_used} of {len(X)}",
+                          "pool": len(pool), "feasibility": success is not None}
         if not pool:
             return fresh_random(ctx, n, rng, taken)
-        p_success = np.clip(success.predict(X_pool)[0][:, 0], 0.01, 1.0) if success is not None else None
-        short = self._shortlist(targets, model, X_pool, p_success)
-        _, violation = targets.exact_values([t.arch for t in done])
-        base = violation == 0 if (violation == 0).any() else np.ones(len(done), dtype=bool)
-        Y = targets.model_targets(done)[base]
-        Y_base = np.concatenate([Y[:, :len(targets.modelled)], X[base][:, exact]], axis=1)
-        problem = BatchProblem(len(targets.modelled), exact, targets.constraint_specs(), Y_base,
-                               reference_point(Y_base, X_pool[:, exact]))
-        X_pending = self._inputs(targets, list(ctx.pending)) if ctx.pending else None
-        support = np.concatenate([X[base], X_pool[short]] + ([X_pending] if X_pending is not None else []))
-        n_obj = problem.n_objectives
-        mode = "single" if n_obj == 1 else ("parego" if self.acquisition == "parego" or (self.acquisition == "auto" and n_obj >= 4)
-                                            else "qlognehvi")
-        mc = self.mc_samples or (64 if n_obj <= 2 else 32)
-        am = model.acquisition_model(support, n_samples=mc, rng=rng)
-        picked = select_batch(am, problem, X_baseline=X[base], X_cand=X_pool[short], X_pending=X_pending, q=n, mode=mode,
-                              mc_samples=mc, seed=int(rng.integers(2**31)),
-                              log_weights=np.log(p_success[short]) if p_success is not None else None)
+        with clock("shortlist"):
+            p_success = np.clip(success.predict(X_pool)[0][:, 0], 0.01, 1.0) if success is not None else None
+            short = self._shortlist(targets, model, X_pool, p_success)
+        with clock("acquisition"):
+            _, violation = targets.exact_values([t.arch for t in done])
+            feasible = np.flatnonzero(violation == 0) if (violation == 0).any() else np.arange(len(done))
+            Y_all = np.concatenate([Y[:, :len(targets.modelled)], X[:, exact]], axis=1)
+            base = feasible[_training_subset(-Y_all[feasible], self.max_baseline)]  # the relevant observed trials
+            problem = BatchProblem(len(targets.modelled), exact, targets.constraint_specs(), Y_all[base],
+                                   reference_point(Y_all[feasible], X_pool[:, exact]))
+            X_pending = self._inputs(targets, list(ctx.pending)) if ctx.pending else None
+            support = np.concatenate([X[base], X_pool[short]] + ([X_pending] if X_pending is not None else []))
+            n_obj = problem.n_objectives
+            mode = "single" if n_obj == 1 else ("parego" if self.acquisition == "parego" or (self.acquisition == "auto" and n_obj >= 4)
+                                                else "qlognehvi")
+            mc = self.mc_samples or (64 if n_obj <= 2 else 32)
+            am = model.acquisition_model(support, n_samples=mc, rng=rng)
+            picked = select_batch(am, problem, X_baseline=X[base], X_cand=X_pool[short], X_pending=X_pending, q=n, mode=mode,
+                                  mc_samples=mc, seed=int(rng.integers(2**31)),
+                                  log_weights=np.log(p_success[short]) if p_success is not None else None)
+        self.last_step["phase_seconds"] = clock.seconds
         out = [pool[short[i]] for i in picked]
         taken.update(ctx.space.canonical_key(a) for a in out)
         if len(out) < n:
@@ -183,21 +202,26 @@ class BayesOptProposer(Proposer):
     def _inputs(self, targets: Targets, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
         return targets.inputs(self._features, archs, encoded)
 
-    def _fit(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> Any:
-        """The fitted surrogate. A GP's hyperparameters are fitted on the first
-        :func:`refit_schedule` trials (cached by data) and conditioned on all of them."""
+    def _fit(self, X: np.ndarray, Y: np.ndarray, F: np.ndarray, rng: np.random.Generator) -> tuple[Any, int]:
+        """The fitted surrogate and how many trials it is conditioned on (at most ``max_points``,
+        see :func:`_training_subset`). A GP's hyperparameters are fitted on the first
+        :func:`refit_schedule` trials (cached by data) and it is conditioned on the current rows."""
+        keep = _training_subset(F, self.max_points)
+        groups = self._groups(X.shape[1])
         if self.surrogate != "gp":
-            return self._make_surrogate(seed=int(rng.integers(2**31))).fit(X, Y)
+            return self._make_surrogate(seed=int(rng.integers(2**31))).fit(X[keep], Y[keep]), len(keep)
         n_fit = refit_schedule(len(X), self.refit_growth)
-        digest = hashlib.sha1(X[:n_fit].tobytes() + Y[:n_fit].tobytes()).hexdigest()
+        rows = _training_subset(F[:n_fit], self.max_points)
+        digest = hashlib.sha1(X[rows].tobytes() + Y[rows].tobytes()).hexdigest()
         fitted = self._fits.get(digest)
         if fitted is None:  # a pure function of the data: a resumed study refits to the same model
             with seeded_torch(int(digest[:15], 16)):
-                fitted = self._make_surrogate().fit(X[:n_fit], Y[:n_fit])
+                fitted = self._make_surrogate(groups=groups).fit(X[rows], Y[rows])
             self._fits[digest] = fitted
             while len(self._fits) > 4:
                 self._fits.popitem(last=False)
-        return fitted if n_fit == len(X) else fitted.with_data(X, Y)
+        same = len(rows) == len(keep) and (rows == keep).all()
+        return (fitted if same else fitted.with_data(X[keep], Y[keep])), len(keep)
 
     def _success_model(self, ctx: ProposalContext, targets: Targets, X_done: np.ndarray) -> Any:
         """A GP on success (1) / failure (0) of every finished trial (label regression): its
@@ -206,8 +230,20 @@ class BayesOptProposer(Proposer):
 
         X_failed = np.nan_to_num(self._inputs(targets, [t.arch for t in ctx.failed]))
         X = np.concatenate([X_done, X_failed])
-        y = np.concatenate([np.ones(len(X_done)), np.zeros(len(X_failed))])[:, None]
-        return GPSurrogate(warp=None).fit(X, y)
+        y = np.concatenate([np.ones(len(X_done)), np.zeros(len(X_failed))])
+        if len(X) > self.max_points:  # an even spread of each class, seeded by the data
+            rng = np.random.default_rng(int.from_bytes(hashlib.sha1(X.tobytes()).digest()[:8], "little"))
+            n_failed = min(len(X_failed), self.max_points // 2)
+            rows = np.concatenate([rng.choice(len(X_done), self.max_points - n_failed, replace=False),
+                                   len(X_done) + rng.choice(len(X_failed), n_failed, replace=False)])
+            X, y = X[rows], y[rows]
+        with seeded_torch(0):
+            return GPSurrogate(groups=self._groups(X.shape[1]), warp=None).fit(X, y[:, None])
+
+    def _groups(self, width: int) -> list[list[int]]:
+        """Column groups of the model inputs: the features' groups, then the exact objectives."""
+        groups = [list(g) for g in self._features.groups_]
+        return groups + ([list(range(self._n_enc, width))] if width > self._n_enc else [])
 
     def _pool(self, ctx: ProposalContext, targets: Targets, model: Any, rng: np.random.Generator,
               taken: set[str]) -> tuple[list[Arch], np.ndarray]:
@@ -250,11 +286,12 @@ class BayesOptProposer(Proposer):
             mean, std = model.predict(X_pool)
             for i, sign, bound in targets.constraint_specs():
                 likely *= norm.cdf(-sign * (mean[:, i] - bound) / std[:, i])
-        if p_success is not None:
-            likely *= p_success
         candidates = np.arange(len(X_pool))
         if (likely >= 0.01).sum() >= self.shortlist:
             candidates = np.flatnonzero(likely >= 0.01)
+        if p_success is not None:  # candidates more likely to fail than not: only when nothing else is left
+            likely_ok = candidates[p_success[candidates] >= 0.5]
+            candidates = likely_ok if len(likely_ok) >= min(self.shortlist, len(candidates)) // 4 else candidates
         if F.shape[1] == 1:
             return candidates[np.argsort(F[candidates, 0], kind="stable")[: self.shortlist]]
         return candidates[_rank_and_crowding(F[candidates], self.shortlist)]
@@ -271,3 +308,45 @@ def _rank_and_crowding(F: np.ndarray, n: int) -> np.ndarray:
     survivors = RankAndCrowding().do(Problem(n_var=1, n_obj=F.shape[1]), pop, n_survive=n,
                                      random_state=np.random.default_rng(0))
     return np.sort(np.asarray(survivors.get("index"), dtype=int))
+
+
+def _training_subset(F: np.ndarray, limit: int) -> np.ndarray:
+    """Indices (sorted) of at most ``limit`` rows of ``F`` (minimisation): every row when there are
+    few enough; else the best non-dominated fronts, whole, up to half the limit (where the search
+    acts; the first front cut if it alone is larger), then an even spread over the rest, seeded by
+    the data so that a resumed study picks the same rows."""
+    n = len(F)
+    if n <= limit:
+        return np.arange(n)
+    from predictnas.pareto import non_dominated_ranks
+
+    ranks = non_dominated_ranks(F)
+    order = np.argsort(ranks, kind="stable")
+    sizes = np.cumsum(np.bincount(ranks))
+    whole = sizes[sizes <= limit // 2]
+    best = order[: whole[-1] if len(whole) else limit // 2]
+    rest = np.setdiff1d(np.arange(n), best)
+    seed = int.from_bytes(hashlib.sha1(np.ascontiguousarray(F).tobytes()).digest()[:8], "little")
+    spread = np.random.default_rng(seed).choice(rest, size=limit - len(best), replace=False)
+    return np.sort(np.concatenate([best, spread]))
+
+
+class _Clock:
+    """Seconds spent per named phase of a step (``with clock("fit"): ...``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, phase: str) -> Any:
+        import contextlib
+        import time
+
+        @contextlib.contextmanager
+        def timed() -> Any:
+            start = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.seconds[phase] = round(self.seconds.get(phase, 0.0) + time.perf_counter() - start, 4)
+
+        return timed()

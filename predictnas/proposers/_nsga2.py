@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
@@ -22,6 +24,8 @@ class NSGA2Proposer(Proposer):
         crossover_prob: Probability that a child comes from crossover (else a mutated copy).
         mutation_changes: Parameters changed per mutation.
     """
+
+    use_when: ClassVar[str] = "a model-free baseline, or evaluations so cheap that modelling is not worth it"
 
     def __init__(self, *, pop_size: int = 20, crossover_prob: float = 0.9, mutation_changes: int = 1) -> None:
         self.pop_size = pop_size

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
@@ -10,6 +12,8 @@ from predictnas.spaces import Arch
 
 class RandomProposer(Proposer):
     """Samples uniformly (each active parameter independently), skipping known canonical keys."""
+
+    use_when: ClassVar[str] = "a baseline, or tests of execution and files rather than of search"
 
     def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:
         return fresh_random(ctx, n, rng, set(ctx.seen_keys))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import ClassVar
+
 import numpy as np
 
+from predictnas._determinism import pinned_step
 from predictnas.exceptions import InvalidSpecError
 from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
 from predictnas.proposers._bo import initial_design_size
@@ -16,7 +19,9 @@ from predictnas.spaces import Arch
 
 
 class SurrogateNSGA2Proposer(Proposer):
-    """Each step: fit a surrogate on the completed trials, run pymoo NSGA-II on its mean
+    """NSGA-II on a surrogate's predictions (the DyNAS-T / LINAS loop).
+
+    Each step: fit a surrogate on the completed trials, run pymoo NSGA-II on its mean
     predictions (exact values for cheap objectives, predicted and exact constraint violations as
     constraints) from the observed Pareto set, and propose the best unseen members of the final
     population (rank, then crowding distance).
@@ -28,6 +33,9 @@ class SurrogateNSGA2Proposer(Proposer):
         pop_size: NSGA-II population.
         generations: NSGA-II generations per step.
     """
+
+    use_when: ClassVar[str] = ("thousands of cheap evaluations (a supernet at milliseconds each) where a GP's cost "
+                               "per step would dominate; DyNAS-T's LINAS loop")
 
     def __init__(self, *, surrogate: str = "xgboost", encoding: str = "tabular", n_initial: int | None = None,
                  pop_size: int = 100, generations: int = 30) -> None:
@@ -45,6 +53,10 @@ class SurrogateNSGA2Proposer(Proposer):
         self.pop_size, self.generations = pop_size, generations
 
     def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:
+        with pinned_step(rng):
+            return self._propose(ctx, n, rng)
+
+    def _propose(self, ctx: ProposalContext, n: int, rng: np.random.Generator) -> list[Arch]:
         from predictnas.surrogates import ArchFeatures, make_surrogate
 
         taken = set(ctx.seen_keys)

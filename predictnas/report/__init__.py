@@ -17,7 +17,7 @@ __all__ = ["ReportData", "ReportError", "TrialPoint", "hv_curve", "report", "rep
 
 def render_markdown(data: ReportData) -> str:
     """A terminal/paper summary: header, final hypervolume, the Pareto front as a Markdown table."""
-    names = [n for n, _ in data.objectives]
+    names = data.metrics
     lines = [f"# predictnas report: {data.header['study']}", ""]
     lines += [f"- **{k}**: {v}" for k, v in data.header.items()]
     lines += ["", f"Hypervolume (normalised, ref 1.1): **{data.hv_curve[-1][1]:.4f}** after {len(data.hv_curve)} trials"]

@@ -12,6 +12,8 @@ from predictnas._version import __version__
 from predictnas.exceptions import PredictNASError
 from predictnas.pareto import hypervolume, pareto_mask
 from predictnas.study import Study, TrialState
+from predictnas.study._reference import table_reference
+from predictnas.study._summary import format_proposals
 
 
 class ReportError(PredictNASError):
@@ -46,6 +48,7 @@ class ReportData:
         bounds: ``(lower, upper)`` per objective in minimisation form.
         compare: Name and ``hv_curve`` of a baseline study, measured with the same bounds.
         diagnostics: The study's surrogate assessments (``study.diagnostics``), oldest first.
+        metrics: Objective names, then constrained metrics (the columns of the front table).
     """
 
     header: dict[str, Any]
@@ -55,6 +58,7 @@ class ReportData:
     bounds: tuple[list[float], list[float]]
     compare: dict[str, Any] | None = field(default=None)
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
 
     @property
     def front(self) -> list[TrialPoint]:
@@ -72,7 +76,7 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
     if not usable:
         raise ReportError(f"Study {study.name!r} ({study.path}) has no completed feasible trials yet; run it first "
                           "(`predictnas resume STUDY.db`).")
-    names = [o.name for o in study.objectives]
+    names = study._metric_names()
     F = study.objective_matrix(usable)
     if compare is not None:
         other = [(o.name, o.direction) for o in compare.objectives]
@@ -100,13 +104,21 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
         "complete / failed": f"{sum(t.state is TrialState.COMPLETE for t in study.trials)} / "
                              f"{sum(t.state is TrialState.FAILED for t in study.trials)}",
         "seed": study.seed, "proposer": study.definition.get("proposer", {}).get("name", "-"),
-        "wall time": f"{study.wall_time_s:.1f} s", "predictnas": __version__, "study file": str(study.path),
+        "wall time": f"{study.wall_time_s:.1f} s" + (f" ({study.active_time_s:.1f} s running)"
+                                                     if study.wall_time_s - study.active_time_s > 0 else ""),
+        "predictnas": __version__, "study file": str(study.path),
     }
+    if study.proposals:
+        header["proposer steps"] = format_proposals(study.proposals)
+    reference = table_reference(study)
+    if reference is not None:
+        header["vs table"] = reference.describe()
     data_compare = None
     if compare is not None:
         data_compare = {"name": compare.name, "path": str(compare.path), "hv_curve": hv_curve(compare, lower, upper)}
     return ReportData(header, [(o.name, o.direction) for o in study.objectives], trials,
-                      hv_curve(study, lower, upper), (lower.tolist(), upper.tolist()), data_compare, list(study.diagnostics))
+                      hv_curve(study, lower, upper), (lower.tolist(), upper.tolist()), data_compare, list(study.diagnostics),
+                      names)
 
 
 def hv_curve(study: Study, lower: Sequence[float], upper: Sequence[float]) -> list[tuple[int, float]]:

@@ -143,7 +143,7 @@ def render_html(data: ReportData, *, trials_csv: str, trials_json: list[dict[str
                           f"{' + ' + html.escape(', '.join(last['features'])) if last.get('features') else ''}, "
                           f"assessed {len(data.diagnostics)} times by 5-fold cross-validation on the completed trials.</p>\n{div}")
     header = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in data.header.items())
-    front_rows = [[t.number, *[t.values[n] for n in names], t.arch] for t in data.front]
+    front_rows = [[t.number, *[t.values[n] for n in data.metrics], t.arch] for t in data.front]
     failed = [t for t in data.trials if t.state == "failed"]
     failed_html = (_table(["trial", "architecture", "error"], [[t.number, t.arch, t.error or ""] for t in failed])
                    if failed else '<p class="note">No failed trials.</p>')
@@ -176,7 +176,7 @@ Final hypervolume {final_hv:.4f}.{compare_note}</p>
 <p><a class="download" download="trials.csv" href="{_data_uri(trials_csv, 'text/csv')}">all trials (CSV)</a>
 <a class="download" download="trials.json" href="{_data_uri(json.dumps(trials_json, default=str, indent=1), 'application/json')}">all trials (JSON)</a>
 <span class="note">click a column header to sort</span></p>
-{_table(["trial", *names, "architecture"], front_rows, sortable=True)}
+{_table(["trial", *data.metrics, "architecture"], front_rows, sortable=True)}
 <h2>Failed trials</h2>
 {failed_html}
 <script>{_SORT_JS}</script>

@@ -52,9 +52,14 @@ def run_definition(
     budget: int | None = None,
     seed: int | None = None,
     table: str | Path | None = None,
+    proposer: str | None = None,
+    proposer_options: dict[str, Any] | None = None,
+    batch_size: int | None = None,
     show_progress: bool = False,
 ) -> tuple[Study, Evaluator]:
-    """Creates the study a definition file describes and its evaluator (command-line overrides win)."""
+    """Creates the study a definition file describes and its evaluator (command-line overrides
+    win: ``proposer`` replaces the definition's proposer and its options, ``proposer_options``
+    are added to them)."""
     path = Path(path)
     if not path.is_file():
         raise InvalidSpecError(f"Study definition {str(path)!r} does not exist.")
@@ -73,12 +78,15 @@ def run_definition(
     space = _load_space_ref(space_ref, base, root)
     objectives = _objectives(root)
     constraints = root.get("constraints", list, default=[])
-    proposer = root.node("proposer")
-    proposer_name, proposer_options = "bo", {}
-    if proposer is not None:
-        proposer_name = proposer.get("name", str, default="bo")
-        proposer_options = dict(proposer.get("options", dict, default={}))
-        proposer.done()
+    node = root.node("proposer")
+    proposer_name, options = "bo", {}
+    if node is not None:
+        proposer_name = node.get("name", str, default="bo")
+        options = dict(node.get("options", dict, default={}))
+        node.done()
+    if proposer is not None and proposer != proposer_name:
+        proposer_name, options = proposer, {}
+    options.update(proposer_options or {})
     surrogate_node = root.node("surrogate")
     surrogate = None
     if surrogate_node is not None:
@@ -89,7 +97,7 @@ def run_definition(
             surrogate["assess_every"] = every
         surrogate_node.done()
     study_budget = root.get("budget", int, required=True)
-    batch_size = root.get("batch_size", int, default=1)
+    study_batch = root.get("batch_size", int, default=1)
     study_seed = root.get("seed", int, default=0)
     storage_text = root.get("storage", str, default=f"{name}.db")
     evaluator_node = root.node("evaluator", required=True)
@@ -102,9 +110,9 @@ def run_definition(
     storage_path = Path(storage) if storage is not None else _resolve(base, storage_text)
     study = create_study(
         space=space, objectives=objectives, storage=storage_path,
-        seed=study_seed if seed is None else seed, proposer=proposer_name, proposer_options=proposer_options,
+        seed=study_seed if seed is None else seed, proposer=proposer_name, proposer_options=options,
         constraints=constraints, name=name, budget=study_budget if budget is None else budget,
-        batch_size=batch_size, surrogate=surrogate, evaluator=config,
+        batch_size=study_batch if batch_size is None else batch_size, surrogate=surrogate, evaluator=config,
     )
     return study, evaluator
 

@@ -72,8 +72,9 @@ class StudyState:
         return max(self.trials, default=-1) + 1
 
     def copy(self) -> StudyState:
-        """A copy that later events can be applied to without touching this one."""
-        return dataclasses.replace(self, definition=copy.deepcopy(self.definition), trials=dict(self.trials),
+        """A copy that later events can be applied to without touching this one (events replace
+        trials and top-level definition keys, never mutate them in place)."""
+        return dataclasses.replace(self, definition=dict(self.definition), trials=dict(self.trials),
                                    diagnostics=list(self.diagnostics), proposals=list(self.proposals), lost=list(self.lost))
 
     def check(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> None:

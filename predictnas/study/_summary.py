@@ -12,23 +12,33 @@ from predictnas.types import TrialState
 
 
 def format_status(study: Study) -> str:
+    from predictnas.study._reference import table_reference
+
     counts = Counter(t.state for t in study.trials)
     cache = sum(t.cache_of is not None for t in study.trials)
     objectives = ", ".join(f"{o.name} ({o.direction})" for o in study.objectives)
+    used = Counter(p["n"] for p in study.proposals)
+    batch = f"batch {study.batch_size}" + (f" (used: {', '.join(str(n) for n, _ in used.most_common())})"
+                                          if used and set(used) != {study.batch_size} else "")
+    paused = study.wall_time_s - study.active_time_s
     lines = [
         f"study       {study.name}  ({study.path})",
         f"space       {study.space.name}",
         f"objectives  {objectives}",
         f"constraints {', '.join(map(str, study.constraints)) or '-'}",
-        f"proposer    {study.definition['proposer']['name']}   seed {study.seed}   batch {study.batch_size}",
+        f"proposer    {study.definition['proposer']['name']}   seed {study.seed}   {batch}",
         f"trials      {len(study.trials)} / {study.budget or '-'}: {counts[TrialState.COMPLETE]} complete "
         f"({cache} cache hits), {counts[TrialState.FAILED]} failed, {counts[TrialState.RUNNING]} running",
         f"front       {len(study.pareto_front())} architectures, hypervolume {study.hypervolume():.4f} "
         "(normalised to the observed range, ref 1.1)",
-        f"wall time   {study.wall_time_s:.1f} s",
     ]
+    reference = table_reference(study)
+    if reference is not None:
+        lines.append(f"vs table    {reference.describe()}")
+    lines.append(f"wall time   {study.wall_time_s:.1f} s" + (f" ({study.active_time_s:.1f} s running, {paused:.1f} s paused "
+                                                            "between runs)" if paused > 0 else ""))
     if study.proposals:
-        lines.append(f"proposer    {format_proposals(study.proposals)}")
+        lines.append(f"asks        {format_proposals(study.proposals)}")
     return "\n".join(lines)
 
 

@@ -16,7 +16,8 @@ class ArchFeatures:
     """Encodes architectures, appends cheap statistics, and optionally a pretrained embedding.
 
     Columns: the encoder's features (``graph``: the flattened ``GraphBatch``; ``sequence``: token
-    ids, listed in ``cat_dims_``), then the standardised ``cheap`` statistics given to
+    ids, listed in ``cat_dims_``; column groups of different kinds in ``groups_``, for an additive
+    GP kernel), then the standardised ``cheap`` statistics given to
     :meth:`transform`, then with ``pretrain=True`` the cheap statistics as *predicted* by
     xgboost models fitted in :meth:`fit` on many unlabeled architectures (FBNetV3's predictor
     pretraining: an embedding learnt from free targets, available for every candidate without
@@ -43,11 +44,14 @@ class ArchFeatures:
         self.encoder_ = make_encoder(self.encoding).fit(space)
         n_enc = self._encode([space.sample(1, rng=np.random.default_rng(0))[0]]).shape[1]
         self.cat_dims_ = list(range(n_enc)) if self.encoding == "sequence" else []
+        self.groups_: list[list[int]] = [list(g) for g in getattr(self.encoder_, "groups_", None) or [range(n_enc)]]
         stats = {k: np.asarray(v, dtype=np.float64) for k, v in (cheap or {}).items()}
         names = sorted(set(self.cheap) | (set(stats) if self.pretrain else set()))
         missing = [k for k in names if k not in stats]
         if missing:
             raise InvalidValuesError(f"fit() needs the cheap statistics {missing} of the fitting architectures.")
+        n_cheap, n_pre = len(self.cheap), len(names) if self.pretrain else 0
+        self.groups_ += [g for g in (list(range(n_enc, n_enc + n_cheap)), list(range(n_enc + n_cheap, n_enc + n_cheap + n_pre))) if g]
         self.center_ = {k: float(np.mean(_transform(stats[k]))) for k in names}
         self.spread_ = {k: float(np.std(_transform(stats[k])) or 1.0) for k in names}
         self.pretrained_: dict[str, Any] = {}

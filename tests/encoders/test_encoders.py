@@ -58,13 +58,17 @@ def test_tabular_one_hot_and_inactive_flags():
     nb = TabularEncoder().fit(SPACES["nb201"])
     row = nb.transform([ALL_SKIP])[0]
     assert row[: nb.n_params_features_].sum() == 6 and row[nb.feature_names_.index("op_0_1=skip_connect")] == 1
-    # cell structure: 6 live skip edges of 6, connected, 4 input -> output paths of 4, no op on any
+    # cell structure: 6 skip edges of 6, all live, connected, 4 input -> output paths of 4, no op on any
     stats = dict(zip(nb.feature_names_[nb.n_params_features_:], row[nb.n_params_features_:]))
-    assert stats == {"cell:live[skip_connect]": 1.0, "cell:live[nor_conv_1x1]": 0.0, "cell:live[nor_conv_3x3]": 0.0,
+    assert stats == {"cell:ops[skip_connect]": 1.0, "cell:ops[nor_conv_1x1]": 0.0, "cell:ops[nor_conv_3x3]": 0.0,
+                     "cell:ops[avg_pool_3x3]": 0.0,
+                     "cell:live[skip_connect]": 1.0, "cell:live[nor_conv_1x1]": 0.0, "cell:live[nor_conv_3x3]": 0.0,
                      "cell:live[avg_pool_3x3]": 0.0, "cell:connected": 1.0, "cell:paths": 1.0, "cell:longest": 0.0,
                      "cell:shortest": 0.0}
     dead = nb.transform([{**ALL_SKIP, "op_0_3": "none", "op_1_3": "none", "op_2_3": "none"}])[0]
-    assert dead[nb.n_params_features_:].sum() == 0  # the output is cut off: nothing is live
+    dead_stats = dict(zip(nb.feature_names_[nb.n_params_features_:], dead[nb.n_params_features_:]))
+    assert dead_stats.pop("cell:ops[skip_connect]") == 0.5  # 3 skip edges remain, and cost what they cost
+    assert sum(dead_stats.values()) == 0  # but the output is cut off: nothing is live
     assert OneHotEncoder().fit(SPACES["nb201"]).transform([ALL_SKIP]).shape == (1, nb.n_params_features_)
 
 

@@ -95,3 +95,55 @@ def test_bad_options_are_clear_errors(nb201):
     with pytest.raises(InvalidSpecError, match="surrogate"):
         pn.create_study(space=nb201, objectives=OBJ, proposer="nsga2-surrogate", proposer_options={"surrogate": "mlp"})
     assert isinstance(pn.create_study(space=nb201, objectives=OBJ).proposer, BayesOptProposer)  # the default
+
+
+def test_an_input_choice_cell_space_runs_end_to_end_on_a_table(tmp_path):
+    """nasnet_cell is too large to enumerate raw (562,500), so the pool is generated; its table holds
+    one row per functionally distinct cell and answers every equivalent one."""
+    import csv
+
+    from predictnas.encoders import CellStatistics
+    from predictnas.proposers._pool import enumerate_unique
+
+    space = pn.load_space("nasnet_cell")
+    unique = [arch for _, arch in enumerate_unique(space, 10**6)]
+    stats = CellStatistics(space.cell).transform(unique)  # live op counts, paths, depths (scaled)
+    with open(tmp_path / "nasnet.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*space.param_names, "acc", "params"])
+        for arch, s in zip(unique, stats):
+            writer.writerow([arch[p] for p in space.param_names] + [60 + 20 * s[0] + 25 * s[1] + 10 * s[7], 1 + 3 * s[0] + 5 * s[1]])
+    table = pn.TableEvaluator(tmp_path / "nasnet.csv", space, ["acc", "params"])
+    study = pn.create_study(space=space, objectives={"acc": "maximize", "params": "minimize"}, seed=0,
+                            proposer_options={"pool_size": 2000})
+    study.optimize(table, 28, batch_size=4)
+    assert all(t.state.value == "complete" for t in study.trials) and len({t.key for t in study.trials}) == 28
+    assert study.proposals[-1]["model"] == "gp" and study.proposals[-1]["pool"] >= 1500
+
+
+def test_a_surrogate_without_a_joint_posterior_proposes_through_its_samples(nb201, table, all_F):
+    """xgboost offers joint samples (its members), not a botorch posterior: qLogNEHVI runs on them."""
+    study = run(nb201, table, "bo", 24, seed=3, surrogate={"name": "xgboost"})
+    assert study.proposer.surrogate == "xgboost" and study.proposals[-1]["model"] == "xgboost"
+    rand = run(nb201, table, "random", 24, seed=3)
+    assert hv_ratio(study.objective_matrix(study.trials), all_F) > hv_ratio(rand.objective_matrix(rand.trials), all_F)
+
+
+def test_structured_failures_are_learned_not_repeated(nb201, table):
+    """Every cell with two or more 3x3 convolutions fails (like a memory limit): after the initial
+    design the proposer's success model keeps the failed share far below the 18 % base rate."""
+    def fails(arch):
+        return sum(v == "nor_conv_3x3" for v in arch.values()) >= 2
+
+    rate = np.mean([fails(a) for a in nb201.enumerate()])
+    study = pn.create_study(space=nb201, objectives=OBJ, seed=4)
+    while len(study.trials) < 40:
+        for trial in study.ask(4):
+            if trial.state is pn.TrialState.RUNNING:
+                if fails(trial.arch):
+                    study.tell(trial, state="failed", error="CUDA out of memory")
+                else:
+                    study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in OBJ})
+    later = [t for t in study.trials if t.number >= 16]
+    assert 0.1 < rate and np.mean([t.state.value == "failed" for t in later]) <= rate / 2
+    assert any(p.get("feasibility") for p in study.proposals)
