@@ -99,6 +99,20 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
     return chosen
 
 
+def _portable_log_ehvi() -> None:
+    """Keeps qLogNEHVI on botorch's pure-PyTorch path.
+
+    botorch >= 0.18 compiles a fused C++ kernel (``-march=native``) the first time qLogNEHVI is
+    built: tens of seconds on every fresh machine, rounding that depends on the CPU, and a lock file
+    that a process killed during the compile leaves behind, on which every later process waits for
+    ever. The pure path gives the same numbers everywhere, which exact resume needs.
+    """
+    from botorch.acquisition.multi_objective import logei
+
+    if hasattr(logei, "_load_attempted"):
+        logei._load_attempted, logei._C = True, None
+
+
 def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: list[Callable[..., Any]] | None,
              base: Any, Y_obs: Any, ref: Any, mc_samples: int, seed: int) -> Callable[[int, Any], Any]:
     """``build(step, X_pending)``: the acquisition function of one greedy step."""
@@ -109,6 +123,8 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
     from botorch.acquisition.objective import GenericMCObjective
     from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
     from botorch.utils.sampling import sample_simplex
+
+    _portable_log_ehvi()
 
     def sampler() -> Any:
         if am.kind == "samples":

@@ -60,7 +60,7 @@ def test_compare_uses_common_bounds_and_checks_objectives() -> None:
 
 def test_markdown_summary() -> None:
     text = report(known_study(), format="md")
-    assert "| trial | f1 | f2 | architecture |" in text
+    assert "| trial | f1 | f2 | c | architecture |" in text  # constrained metrics sit beside the objectives
     assert "Hypervolume (normalised, ref 1.1): **0.4600** after 6 trials" in text
     assert text.count("\n| 0 |") + text.count("\n| 3 |") + text.count("\n| 1 |") == 3
 

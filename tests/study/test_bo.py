@@ -147,3 +147,17 @@ def test_structured_failures_are_learned_not_repeated(nb201, table):
     later = [t for t in study.trials if t.number >= 16]
     assert 0.1 < rate and np.mean([t.state.value == "failed" for t in later]) <= rate / 2
     assert any(p.get("feasibility") for p in study.proposals)
+
+
+def test_qlognehvi_never_compiles_botorch_s_native_kernel(nb201, table, monkeypatch):
+    """botorch's fused kernel is compiled with -march=native behind a lock file that a killed process
+    leaves behind (every later process then waits for ever): the proposer stays on the portable path."""
+    import torch.utils.cpp_extension
+    from botorch.acquisition.multi_objective import logei
+
+    compiles = []
+    monkeypatch.setattr(logei, "_load_attempted", False)
+    monkeypatch.setattr(logei, "_C", None)
+    monkeypatch.setattr(torch.utils.cpp_extension, "load", lambda *a, **k: compiles.append(k.get("name")))
+    study = run(nb201, table, "bo", 12)
+    assert study.proposals[-1]["model"] == "gp" and compiles == [] and logei._C is None

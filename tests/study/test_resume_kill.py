@@ -120,13 +120,11 @@ def test_default_proposer_two_runs_and_a_killed_run_give_the_same_trials(tmp_pat
         return _cli(["run", study_file, "--storage", str(tmp_path / f"{name}.db"), "--budget", "60", "--seed", "7",
                      "--table", str(table), *extra], env)
 
-    for name in ("first", "second"):
-        proc = run(name)
-        assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    straight = [run(name) for name in ("first", "second")]  # beside the killed run: each proposer uses one thread
     rng = np.random.default_rng(1)
     proc, kills = run("killed"), 0
-    for _ in range(40):
-        time.sleep(rng.uniform(2.0, 4.5))  # start-up (torch, botorch) takes about 2 s
+    for _ in range(15):
+        time.sleep(rng.uniform(2.0, 5.0))  # start-up (torch, botorch) takes about 2 s
         if proc.poll() is not None:
             break
         proc.send_signal(signal.SIGKILL)
@@ -136,7 +134,9 @@ def test_default_proposer_two_runs_and_a_killed_run_give_the_same_trials(tmp_pat
             proc = run("killed")
             continue
         proc = _cli(["resume", str(tmp_path / "killed.db")], {**env, "OMP_NUM_THREADS": "1"})
-    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    assert proc.wait(timeout=400) == 0, proc.stderr.read()
+    for proc in straight:
+        assert proc.wait(timeout=400) == 0, proc.stderr.read()
     assert kills >= 2
     first, second, killed = (pn.load_study(tmp_path / f"{n}.db", readonly=True) for n in ("first", "second", "killed"))
     assert len(first.trials) == 60 and first.proposals[-1]["model"] == "gp"
