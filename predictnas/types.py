@@ -119,3 +119,19 @@ def objective_matrix(trials: Sequence[FrozenTrial], objectives: Sequence[Objecti
 
     Y = np.array([[t.values[o.name] for o in objectives] for t in trials], dtype=np.float64)
     return to_minimization(Y.reshape(len(trials), len(objectives)), [o.direction for o in objectives])
+
+
+@dataclass(frozen=True)
+class PriorStudy:
+    """Observations of an earlier study on the same space, to warm-start a new one.
+
+    Attributes:
+        name: Where they came from (the earlier study's name and file).
+        archs: ``(n,)`` the earlier study's completed architectures.
+        values: New objective name -> ``(n,)`` values of the earlier metric mapped onto it, in
+            that metric's units (its direction is assumed to be the new objective's).
+    """
+
+    name: str
+    archs: tuple[Arch, ...]
+    values: dict[str, np.ndarray]

@@ -12,7 +12,7 @@ import numpy as np
 
 from predictnas.exceptions import PredictNASError
 from predictnas.spaces import Arch, SearchSpace
-from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, objective_matrix
+from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, PriorStudy, objective_matrix
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class ProposalContext:
         constraints: Outcome constraints.
         complete: Completed trials (with values), in trial order.
         failed: Failed trials, in trial order (a proposer may learn where evaluations fail).
+        warm_start: Observations of earlier studies on the same space (see ``create_study(warm_start=...)``).
         pending: Architectures asked but not yet told (``X_pending``).
         seen_keys: Canonical keys of every trial so far (complete, failed or pending).
         step: The ask step number.
@@ -43,6 +44,7 @@ class ProposalContext:
     step: int
     cheap: Callable[[Sequence[Arch]], dict[str, np.ndarray]] | None = None
     failed: tuple[FrozenTrial, ...] = ()
+    warm_start: tuple[PriorStudy, ...] = ()
 
     def objective_matrix(self) -> np.ndarray:
         """``(n_complete, m)`` objective values in minimisation form."""

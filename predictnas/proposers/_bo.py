@@ -116,6 +116,9 @@ class BayesOptProposer(Proposer):
         self.feasibility, self.max_points, self.max_baseline = bool(feasibility), max_points, max_baseline
         self._space: SearchSpace | None = None
         self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)
+        self._priors: dict[str, Any] = {}  # warm start: GPs of earlier studies by data hash (a pure cache)
+        self._transfer: Any = None
+        self._ctx_priors: tuple[Any, ...] = ()
         self.last_step: dict[str, Any] = {}  # what the last step did (recorded in the study file)
 
     def _make_surrogate(self, seed: int = 0, groups: list[list[int]] | None = None) -> Any:
@@ -141,9 +144,14 @@ class BayesOptProposer(Proposer):
         n_initial = self.n_initial or initial_design_size(ctx.space)
         self.last_step = {"model": "random"}
         if len(ctx.complete) < max(n_initial, 3):
+            if ctx.warm_start:
+                self.last_step = {"model": "warm-start front"}
+                return _prior_front(ctx, n, rng, taken)
             return fresh_random(ctx, n, rng, taken)
         clock = _Clock()
         self._prepare(ctx.space)
+        self._ctx_priors = ctx.warm_start
+        self._transfer = self._transfer_model(ctx) if ctx.warm_start else None
         targets = Targets.of(ctx)
         done = list(ctx.complete)
         X, Y = self._inputs(targets, [t.arch for t in done]), targets.model_targets(done)
@@ -200,7 +208,31 @@ class BayesOptProposer(Proposer):
         self._all_X = self._features.transform([a for _, a in self._all]) if self._all else None
 
     def _inputs(self, targets: Targets, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
-        return targets.inputs(self._features, archs, encoded)
+        """``(n, d)`` model inputs: encoding, exact objectives, then (warm start) the earlier
+        studies' predictions of each mapped objective."""
+        enc = self._features.transform(archs) if encoded is None else encoded
+        X = targets.inputs(self._features, archs, enc)
+        return np.concatenate([X, self._transfer(enc)], axis=1) if self._transfer is not None else X
+
+    def _transfer_model(self, ctx: ProposalContext) -> Any:
+        """``(encoded rows) -> (n, k)``: per earlier study and mapped objective, the prediction of
+        a GP fitted on the earlier study's observations (a pure function of them, cached). The
+        new study's GP weighs these columns like any other (their own kernel term): an unrelated
+        earlier study ends up ignored once the new data contradict it."""
+        from predictnas.surrogates import GPSurrogate
+
+        models = []
+        for prior in ctx.warm_start:
+            names = sorted(prior.values)
+            X = self._features.transform(list(prior.archs))
+            Y = np.stack([prior.values[k] for k in names], axis=1)
+            digest = hashlib.sha1(X.tobytes() + Y.tobytes()).hexdigest()
+            if digest not in self._priors:
+                keep = _training_subset(-Y, self.max_points)
+                with seeded_torch(int(digest[:15], 16)):
+                    self._priors[digest] = GPSurrogate(groups=self._features.groups_).fit(X[keep], Y[keep])
+            models.append(self._priors[digest])
+        return lambda enc: np.concatenate([m.predict(enc)[0] for m in models], axis=1)
 
     def _fit(self, X: np.ndarray, Y: np.ndarray, F: np.ndarray, rng: np.random.Generator) -> tuple[Any, int]:
         """The fitted surrogate and how many trials it is conditioned on (at most ``max_points``,
@@ -241,9 +273,13 @@ class BayesOptProposer(Proposer):
             return GPSurrogate(groups=self._groups(X.shape[1]), warp=None).fit(X, y[:, None])
 
     def _groups(self, width: int) -> list[list[int]]:
-        """Column groups of the model inputs: the features' groups, then the exact objectives."""
+        """Column groups of the model inputs: the features' groups, the exact objectives, then
+        the warm-start predictions (each group gets its own kernel term)."""
         groups = [list(g) for g in self._features.groups_]
-        return groups + ([list(range(self._n_enc, width))] if width > self._n_enc else [])
+        n_transfer = 0 if self._transfer is None else sum(len(p.values) for p in self._ctx_priors)
+        exact_end = width - n_transfer
+        groups += [list(range(self._n_enc, exact_end))] if exact_end > self._n_enc else []
+        return groups + ([list(range(exact_end, width))] if n_transfer else [])
 
     def _pool(self, ctx: ProposalContext, targets: Targets, model: Any, rng: np.random.Generator,
               taken: set[str]) -> tuple[list[Arch], np.ndarray]:
@@ -308,6 +344,34 @@ def _rank_and_crowding(F: np.ndarray, n: int) -> np.ndarray:
     survivors = RankAndCrowding().do(Problem(n_var=1, n_obj=F.shape[1]), pop, n_survive=n,
                                      random_state=np.random.default_rng(0))
     return np.sort(np.asarray(survivors.get("index"), dtype=int))
+
+
+def _prior_front(ctx: ProposalContext, n: int, rng: np.random.Generator, taken: set[str]) -> list[Arch]:
+    """The initial design of a warm start: the earlier studies' best unseen architectures for the
+    new objectives (whole non-dominated fronts, the last one cut by crowding distance), topped
+    up with random ones."""
+    archs, rows = [], []
+    for prior in ctx.warm_start:
+        for i, arch in enumerate(prior.archs):
+            archs.append(arch)
+            rows.append([prior.values[o.name][i] * (-1.0 if o.direction == "maximize" else 1.0) if o.name in prior.values
+                         else np.nan for o in ctx.objectives])
+    F = np.array(rows, dtype=np.float64)
+    F = F[:, ~np.isnan(F).any(axis=0)] if len(F) else F
+    unseen, keys = [], set()
+    for i, arch in enumerate(archs):
+        key = ctx.space.canonical_key(arch)
+        if key not in taken and key not in keys:
+            keys.add(key)
+            unseen.append(i)
+    if not unseen or F.shape[1] == 0:
+        return fresh_random(ctx, n, rng, taken)
+    F, picked = F[unseen], []
+    order = _rank_and_crowding(F, min(n, len(unseen))) if F.shape[1] > 1 else np.argsort(F[:, 0])[:n]
+    for i in order:
+        picked.append(archs[unseen[int(i)]])
+        taken.add(ctx.space.canonical_key(picked[-1]))
+    return picked + fresh_random(ctx, n - len(picked), rng, taken)
 
 
 def _training_subset(F: np.ndarray, limit: int) -> np.ndarray:

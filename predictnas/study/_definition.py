@@ -96,6 +96,7 @@ def run_definition(
         if every is not None:
             surrogate["assess_every"] = every
         surrogate_node.done()
+    warm_start = [_warm_start_entry(entry, base, root, i) for i, entry in enumerate(root.get("warm_start", list, default=[]))]
     study_budget = root.get("budget", int, required=True)
     study_batch = root.get("batch_size", int, default=1)
     study_seed = root.get("seed", int, default=0)
@@ -113,8 +114,24 @@ def run_definition(
         seed=study_seed if seed is None else seed, proposer=proposer_name, proposer_options=options,
         constraints=constraints, name=name, budget=study_budget if budget is None else budget,
         batch_size=study_batch if batch_size is None else batch_size, surrogate=surrogate, evaluator=config,
+        warm_start=warm_start,
     )
     return study, evaluator
+
+
+def _warm_start_entry(entry: Any, base: Path, root: SpecReader, i: int) -> dict[str, Any]:
+    """``"c10.db"`` or ``{ path = "c10.db", map = { latency = "flops" } }``, paths relative to the definition."""
+    if isinstance(entry, str):
+        return {"path": str(_resolve(base, entry))}
+    if not isinstance(entry, dict):
+        root.fail(f"entries must be study file paths or {{ path = ..., map = {{...}} }}; got {entry!r}", f"warm_start[{i}]")
+    node = SpecReader(entry, root.source, root.child_path(f"warm_start[{i}]"))
+    out = {"path": str(_resolve(base, node.get("path", str, required=True)))}
+    mapping = node.get("map", dict, default=None)
+    if mapping is not None:
+        out["map"] = {str(k): str(v) for k, v in mapping.items()}
+    node.done()
+    return out
 
 
 def _load_space_ref(ref: str, base: Path, root: SpecReader) -> SearchSpace:

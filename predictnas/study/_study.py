@@ -55,6 +55,9 @@ class Study:
         self.objectives = tuple(Objective(o["name"], o["direction"], bool(o.get("cheap", False))) for o in d["objectives"])
         self.constraints = tuple(OutcomeConstraint.parse(c) for c in d.get("constraints", []))
         self.batch_size: int = int(d.get("batch_size", 1))
+        from predictnas.study._warmstart import prior_studies
+
+        self.warm_start = prior_studies(d.get("warm_start") or [], self.space)
         self.proposer = proposer or rebuild_proposer(d["proposer"], d.get("surrogate"), where=str(file.path or "<memory>"))
         #: ``arch -> {name: value}`` of statistics known without evaluation (FLOPs, a latency table).
         #: Objectives declared ``cheap`` and constrained metrics it gives are known exactly to the
@@ -214,7 +217,7 @@ class Study:
             pending=tuple(t.arch for t in trials if t.state is TrialState.RUNNING),
             seen_keys=frozenset(t.key for t in trials), step=self._state.step,
             cheap=self._cheap_lookup if self.cheap_function is not None else None,
-            failed=tuple(t for t in trials if t.state is TrialState.FAILED),
+            failed=tuple(t for t in trials if t.state is TrialState.FAILED), warm_start=self.warm_start,
         )
 
     def _cheap_stats(self, arch: Arch) -> dict[str, float] | str:
@@ -460,7 +463,8 @@ def proposer_record(proposer: str | Proposer, options: Mapping[str, Any] | None)
     name = next((k for k, v in PROPOSERS.items() if v is cls), entry_point_of(cls))
     accepted = proposer_options(cls)
     recorded = {k: getattr(proposer, k) for k in accepted if hasattr(proposer, k)}
-    rebuild = "<locals>" not in name and set(recorded) == set(accepted) and _jsonable(recorded) == recorded
+    rebuild = ("<locals>" not in name and cls.__module__ != "__main__" and set(recorded) == set(accepted)
+               and _jsonable(recorded) == recorded)
     if rebuild:
         try:
             make_proposer(name, recorded)
@@ -497,6 +501,7 @@ def create_study(
     batch_size: int = 1,
     surrogate: Mapping[str, Any] | None = None,
     evaluator: Mapping[str, Any] | None = None,
+    warm_start: Sequence[str | Path | Mapping[str, Any]] = (),
     load_if_exists: bool = False,
 ) -> Study:
     """Creates a study (and its study file when ``storage`` is given). Everything is validated
@@ -521,6 +526,11 @@ def create_study(
             ``assess_every``, ``optimize()`` cross-validates it each time ``k`` more trials
             completed (from 10 on) and stores the quality in the study file.
         evaluator: How to rebuild the evaluator on resume (set by study definitions).
+        warm_start: Earlier study files on the same space whose results inform this study's
+            surrogate and initial design: paths, or ``{"path": ..., "map": {new_objective:
+            old_metric}}`` (objectives map by name otherwise). Their completed trials are copied
+            into this study's file with the source path and a content hash (see
+            :mod:`predictnas.study._warmstart`).
         load_if_exists: Load the existing file instead of failing when ``storage`` exists.
     """
     from predictnas.spaces import load_space
@@ -558,6 +568,10 @@ def create_study(
         "evaluator": dict(evaluator) if evaluator else None,
         "predictnas_version": __version__,
     }
+    if warm_start:
+        from predictnas.study._warmstart import warm_start_records
+
+        definition["warm_start"] = warm_start_records(warm_start, space, objs)
     events: list[Event] = [(EventKind.CREATE.value, {"definition": definition})]
     instance = None if isinstance(proposer, str) else proposer
     Study(StudyFile(None, initial=events), proposer=instance).close()  # the definition must load, before any file exists
