@@ -38,9 +38,9 @@ def describe_space(space: SearchSpace, *, n_samples: int = 3, seed: int = 0) -> 
         print(f"   {name:8s} encoding: {np.shape(flat)[-1]:4d} features  [{head}{', ...' if np.size(flat) > 16 else ''}]")
 
 
-def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", checkpoint: str = "studies/digits_supernet.pt",
+def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", checkpoint: str = "studies/mnist1d_supernet.pt",
              budget: int = 120) -> None:
-    """Shows the shipped spaces, trains the digits supernet, then runs (or resumes) an accuracy-vs-MACs search."""
+    """Shows the shipped spaces, trains the MNIST-1D supernet, then runs (or resumes) an accuracy-vs-MACs search."""
     from predictnas.study import create_study
     from predictnas.study._definition import build_evaluator
     from predictnas.study._summary import format_front, format_status
@@ -50,14 +50,14 @@ def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", checkpoint: str
         space = load_space(name)
         print(f"  {name:20s} {len(space.params):3d} params  {space.spec.get('description', '')}")
     print()
-    describe_space(load_space("digits_cnn"), seed=seed)
+    describe_space(load_space("mnist1d_cnn"), seed=seed)
     print()
-    print(f"1/2 Training the digits_cnn weight-sharing supernet (sandwich rule, in-place distillation) -> {checkpoint}")
-    print("    (about a minute on 2 cores; an interrupted run resumes from its last epoch, a finished one is reused)")
-    config = {"type": "supernet", "supernet": "digits_cnn", "checkpoint": checkpoint,
+    print(f"1/2 Training the mnist1d_cnn weight-sharing supernet (sandwich rule, in-place distillation) -> {checkpoint}")
+    print("    (a few minutes on 2 cores; an interrupted run resumes from its last epoch, a finished one is reused)")
+    config = {"type": "supernet", "supernet": "mnist1d_cnn", "checkpoint": checkpoint,
               "training": {"seed": seed}, "options": {"latency": True}}
     study = create_study(
-        space="digits_cnn", objectives={"acc": "maximize", "macs": "minimize"}, storage=storage, seed=seed,
+        space="mnist1d_cnn", objectives={"acc": "maximize", "macs": "minimize"}, storage=storage, seed=seed,
         proposer="bo", budget=budget, batch_size=8, evaluator=config,
         name="demo", load_if_exists=True,
     )

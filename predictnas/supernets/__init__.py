@@ -6,10 +6,12 @@ make any model searchable; :func:`train_supernet` trains it with the sandwich ru
 """
 
 from predictnas.supernets._base import Supernet, profile, weights_hash
-from predictnas.supernets._builtin import DigitsSupernet, SequenceTransformerSupernet
+from predictnas.supernets._builtin import DigitsSupernet, Mnist1dSupernet, SequenceTransformerSupernet
 from predictnas.supernets._elastic import (
     ElasticAttention,
+    ElasticBatchNorm1d,
     ElasticBatchNorm2d,
+    ElasticConv1d,
     ElasticConv2d,
     ElasticEmbedding,
     ElasticLayerNorm,
@@ -18,13 +20,14 @@ from predictnas.supernets._elastic import (
 from predictnas.supernets._evaluator import SupernetEvaluator, measure_latency, recalibrated_batchnorm
 from predictnas.supernets._proxies import PROXIES
 from predictnas.supernets._registry import BUILTIN_SUPERNETS, BuiltinSupernet, build_supernet_evaluator
-from predictnas.supernets._task import Task, digits_task, recurrence_task
-from predictnas.supernets._training import TrainingConfig, TrainingResult, load_checkpoint, train_supernet
+from predictnas.supernets._task import Task, digits_task, mnist1d_task, recurrence_task
+from predictnas.supernets._training import TrainingConfig, TrainingResult, load_checkpoint, train_standalone, train_supernet
 
 __all__ = [
-    "BUILTIN_SUPERNETS", "BuiltinSupernet", "DigitsSupernet", "ElasticAttention", "ElasticBatchNorm2d",
-    "ElasticConv2d", "ElasticEmbedding", "ElasticLayerNorm", "ElasticLinear", "PROXIES",
-    "SequenceTransformerSupernet", "Supernet", "SupernetEvaluator", "Task", "TrainingConfig", "TrainingResult",
-    "build_supernet_evaluator", "digits_task", "load_checkpoint", "measure_latency", "profile",
-    "recalibrated_batchnorm", "recurrence_task", "train_supernet", "weights_hash",
+    "BUILTIN_SUPERNETS", "BuiltinSupernet", "DigitsSupernet", "ElasticAttention", "ElasticBatchNorm1d",
+    "ElasticBatchNorm2d", "ElasticConv1d", "ElasticConv2d", "ElasticEmbedding", "ElasticLayerNorm", "ElasticLinear",
+    "Mnist1dSupernet", "PROXIES", "SequenceTransformerSupernet", "Supernet", "SupernetEvaluator", "Task",
+    "TrainingConfig", "TrainingResult", "build_supernet_evaluator", "digits_task", "load_checkpoint", "measure_latency",
+    "mnist1d_task", "profile", "recalibrated_batchnorm", "recurrence_task", "train_standalone", "train_supernet",
+    "weights_hash",
 ]

@@ -1,4 +1,5 @@
-"""The two built-in supernets: a MobileNetV3-like CNN (``digits_cnn``) and a small transformer (``seq_transformer``)."""
+"""The built-in supernets: a 1-D CNN (``mnist1d_cnn``), a MobileNetV3-like CNN (``digits_cnn``) and a
+small transformer (``seq_transformer``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from predictnas.spaces import Arch, SearchSpace, load_space
 from predictnas.supernets._base import Supernet
 from predictnas.supernets._elastic import (
     ElasticAttention,
+    ElasticBatchNorm1d,
     ElasticBatchNorm2d,
+    ElasticConv1d,
     ElasticConv2d,
     ElasticEmbedding,
     ElasticLayerNorm,
@@ -91,6 +94,65 @@ class DigitsSupernet(Supernet):
             for block in blocks[:depth]:
                 x = block(x)
         return self.classifier(x.mean((2, 3)))
+
+
+class ConvBlock1d(nn.Module):
+    """Conv (elastic width and kernel) -> batch norm -> ReLU, with a skip connection when the
+    stride is 1 and the widths match. ``(n, c, L) -> (n, active_out, L / stride)``."""
+
+    def __init__(self, max_in: int, max_out: int, kernel_sizes: tuple[int, ...], stride: int) -> None:
+        super().__init__()
+        self.conv = ElasticConv1d(max_in, max_out, kernel_sizes, stride=stride)
+        self.bn = ElasticBatchNorm1d(max_out)
+        self.act = nn.ReLU()
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.act(self.bn(self.conv(x)))
+        return x + y if self.stride == 1 and x.shape[1] == y.shape[1] else y
+
+
+class Mnist1dSupernet(Supernet):
+    """The ``mnist1d_cnn`` space as one weight-sharing 1-D CNN: signals ``(n, 1, 40)`` -> ``(n, 10)`` logits.
+
+    Three stages; the first block of each halves the length. Elastic depth (the first
+    ``s{i}_depth`` blocks; the later stages may be skipped), per-stage width and per-layer kernel
+    (1/3/5/7, OFA kernel transform); global average pooling and a linear classifier per exit: a
+    subnet that ends after stage ``i`` uses head ``i``. With one shared head, subnets that skip a
+    stage fed it features it was never trained on, and the supernet ranked them far too low.
+    """
+
+    def __init__(self, space: SearchSpace | None = None) -> None:
+        super().__init__(space or load_space("mnist1d_cnn"))
+        p = self.space.param
+        kernels = tuple(int(k) for k in p("s1_l0_kernel").choices)
+        max_depth = max(int(d) for d in p("s1_depth").choices)
+        self.stages = nn.ModuleList()
+        c_in = 1
+        for s in (1, 2, 3):
+            width = max(int(w) for w in p(f"s{s}_width").choices)
+            self.stages.append(nn.ModuleList(ConvBlock1d(c_in if i == 0 else width, width, kernels, 2 if i == 0 else 1)
+                                             for i in range(max_depth)))
+            c_in = width
+        widths = [max(int(w) for w in p(f"s{s}_width").choices) for s in (1, 2, 3)]
+        self.heads = nn.ModuleList(ElasticLinear(w, 10) for w in widths)
+        self.depths = [max_depth] * 3
+        self._set(self.largest_arch())
+
+    def configure(self, arch: Arch) -> None:
+        for s, blocks in enumerate(self.stages, start=1):
+            self.depths[s - 1] = int(arch[f"s{s}_depth"])
+            for i, block in enumerate(blocks[: self.depths[s - 1]]):
+                block.conv.active_out = int(arch[f"s{s}_width"])
+                block.conv.active_kernel = int(arch[f"s{s}_l{i}_kernel"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        exit_stage = 0
+        for s, (blocks, depth) in enumerate(zip(self.stages, self.depths)):
+            for block in blocks[:depth]:
+                x = block(x)
+            exit_stage = s if depth else exit_stage
+        return self.heads[exit_stage](x.mean(-1))
 
 
 class TransformerLayer(nn.Module):

@@ -47,31 +47,22 @@ class ElasticLinear(nn.Module):
         return d_in * d_out + (d_out if self.bias is not None else 0), rows * d_in * d_out
 
 
-class ElasticConv2d(nn.Module):
-    """A convolution with elastic output channels and kernel size (input channels follow ``x``).
+class _ElasticKernel(nn.Module):
+    """The part the 1-D and 2-D elastic convolutions share: odd kernel sizes, the largest
+    kernel's weights, and Once-for-All's kernel transformation: a smaller kernel is the centre of
+    the next larger one passed through a learned ``k^d x k^d`` transform shared by all channels,
+    so a small-kernel subnet is not forced to reuse the larger centre as is."""
 
-    Smaller kernels are the centre of the next larger one, passed through a learned
-    ``k^2 x k^2`` transform shared by all channels (Once-for-All's kernel transformation), so a
-    3x3 subnet is not forced to reuse the 5x5 centre as is.
+    dims = 2
 
-    Args:
-        max_in: Largest input channels (ignored for depthwise).
-        max_out: Largest output channels.
-        kernel_sizes: The allowed odd kernel sizes.
-        stride: Stride.
-        depthwise: One filter per channel (``groups = channels``; output channels follow ``x``).
-    """
-
-    def __init__(self, max_in: int, max_out: int, kernel_sizes: Sequence[int] = (3,), *, stride: int = 1,
-                 depthwise: bool = False) -> None:
+    def __init__(self, max_in: int, max_out: int, kernel_sizes: Sequence[int], weight_in: int, stride: int) -> None:
         super().__init__()
         sizes = sorted({int(k) for k in kernel_sizes}, reverse=True)
         if any(k % 2 == 0 for k in sizes):
             raise ValueError(f"kernel sizes must be odd; got {sizes}")
-        self.kernel_sizes, self.stride, self.depthwise = tuple(sizes), stride, depthwise
-        self.max_in, self.max_out = max_in, max_out
-        self.weight = nn.Parameter(torch.empty(max_out, 1 if depthwise else max_in, sizes[0], sizes[0]))
-        self.kernel_transforms = nn.ParameterList([nn.Parameter(torch.eye(k * k)) for k in sizes[1:]])
+        self.kernel_sizes, self.stride, self.max_in, self.max_out = tuple(sizes), stride, max_in, max_out
+        self.weight = nn.Parameter(torch.empty(max_out, weight_in, *([sizes[0]] * self.dims)))
+        self.kernel_transforms = nn.ParameterList([nn.Parameter(torch.eye(k**self.dims)) for k in sizes[1:]])
         self.active_out, self.active_kernel = max_out, sizes[0]
         self.reset_parameters()
 
@@ -81,19 +72,42 @@ class ElasticConv2d(nn.Module):
             for t in self.kernel_transforms:
                 t.copy_(torch.eye(t.shape[0]))
 
-    def active_weight(self, in_channels: int) -> torch.Tensor:
-        """The ``(out, in/groups, k, k)`` weight of the active configuration."""
-        out = in_channels if self.depthwise else self.active_out
-        w = self.weight[:out, : (1 if self.depthwise else in_channels)]
+    def _kernel(self, w: torch.Tensor) -> torch.Tensor:
+        """``w`` (channels already sliced) cut down to the active kernel size."""
         if self.active_kernel not in self.kernel_sizes:
             raise ValueError(f"kernel size {self.active_kernel} is not one of {self.kernel_sizes}")
         for size, transform in zip(self.kernel_sizes[1:], self.kernel_transforms):
             if size < self.active_kernel:
                 break
             start = (w.shape[-1] - size) // 2
-            centre = w[..., start:start + size, start:start + size]
-            w = (centre.reshape(-1, size * size) @ transform).reshape(*centre.shape)
+            centre = w[(..., *[slice(start, start + size)] * self.dims)]
+            w = (centre.reshape(-1, size**self.dims) @ transform).reshape(*centre.shape)
         return w
+
+
+class ElasticConv2d(_ElasticKernel):
+    """A convolution with elastic output channels and kernel size (input channels follow ``x``);
+    see :class:`_ElasticKernel` for the kernel transformation.
+
+    Args:
+        max_in: Largest input channels (ignored for depthwise).
+        max_out: Largest output channels.
+        kernel_sizes: The allowed odd kernel sizes.
+        stride: Stride.
+        depthwise: One filter per channel (``groups = channels``; output channels follow ``x``).
+    """
+
+    dims = 2
+
+    def __init__(self, max_in: int, max_out: int, kernel_sizes: Sequence[int] = (3,), *, stride: int = 1,
+                 depthwise: bool = False) -> None:
+        self.depthwise = depthwise
+        super().__init__(max_in, max_out, kernel_sizes, 1 if depthwise else max_in, stride)
+
+    def active_weight(self, in_channels: int) -> torch.Tensor:
+        """The ``(out, in/groups, k, k)`` weight of the active configuration."""
+        out = in_channels if self.depthwise else self.active_out
+        return self._kernel(self.weight[:out, : (1 if self.depthwise else in_channels)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c_in = x.shape[1]
@@ -107,20 +121,60 @@ class ElasticConv2d(nn.Module):
         return output.shape[1] * per_out, output[0].numel() * per_out
 
 
-class ElasticBatchNorm2d(nn.BatchNorm2d):
+class ElasticConv1d(_ElasticKernel):
+    """A 1-D convolution with elastic output channels and kernel size (input channels follow
+    ``x``); see :class:`_ElasticKernel`. ``(n, c_in, L) -> (n, active_out, L / stride)``.
+
+    Args:
+        max_in: Largest input channels.
+        max_out: Largest output channels.
+        kernel_sizes: The allowed odd kernel sizes.
+        stride: Stride.
+    """
+
+    dims = 1
+
+    def __init__(self, max_in: int, max_out: int, kernel_sizes: Sequence[int] = (3,), *, stride: int = 1) -> None:
+        super().__init__(max_in, max_out, kernel_sizes, max_in, stride)
+
+    def active_weight(self, in_channels: int) -> torch.Tensor:
+        """The ``(out, in, k)`` weight of the active configuration."""
+        return self._kernel(self.weight[: self.active_out, :in_channels])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.active_weight(x.shape[1])
+        return F.conv1d(x, w, None, self.stride, w.shape[-1] // 2)
+
+    def count(self, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> tuple[int, int]:
+        per_out = inputs[0].shape[1] * self.active_kernel
+        return output.shape[1] * per_out, output[0].numel() * per_out
+
+
+class _ElasticNorm:
     """Batch normalisation over the first ``C`` channels of the largest statistics and affine weights."""
+
+    num_features: int
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = x.shape[1]
         if c == self.num_features:
-            return super().forward(x)
+            return super().forward(x)  # type: ignore[misc]
+        bn: nn.modules.batchnorm._BatchNorm = self  # type: ignore[assignment]
         factor = 0.0
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.add_(1)
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        use_batch = self.training or not self.track_running_stats
-        return F.batch_norm(x, self.running_mean[:c], self.running_var[:c], self.weight[:c], self.bias[:c],
-                            use_batch, factor, self.eps)
+        if bn.training and bn.track_running_stats:
+            bn.num_batches_tracked.add_(1)
+            factor = 1.0 / float(bn.num_batches_tracked) if bn.momentum is None else bn.momentum
+        use_batch = bn.training or not bn.track_running_stats
+        return F.batch_norm(x, bn.running_mean[:c], bn.running_var[:c], bn.weight[:c], bn.bias[:c],
+                            use_batch, factor, bn.eps)
+
+
+class ElasticBatchNorm2d(_ElasticNorm, nn.BatchNorm2d):
+    """Batch normalisation of ``(n, c, h, w)`` over the first ``c`` channels of the largest statistics."""
+
+
+class ElasticBatchNorm1d(_ElasticNorm, nn.BatchNorm1d):
+    """Batch normalisation of ``(n, c, L)`` over the first ``c`` channels of the largest statistics."""
 
 
 class ElasticLayerNorm(nn.LayerNorm):

@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 from predictnas._registry import Registry
 from predictnas.exceptions import InvalidSpecError
 from predictnas.supernets._base import Supernet
-from predictnas.supernets._builtin import DigitsSupernet, SequenceTransformerSupernet
+from predictnas.supernets._builtin import DigitsSupernet, Mnist1dSupernet, SequenceTransformerSupernet
 from predictnas.supernets._evaluator import SupernetEvaluator
-from predictnas.supernets._task import Task, digits_task, recurrence_task
+from predictnas.supernets._task import Task, digits_task, mnist1d_task, recurrence_task
 from predictnas.supernets._training import TrainingConfig, train_supernet
 
 
@@ -25,6 +25,7 @@ class BuiltinSupernet(NamedTuple):
 
 
 BUILTIN_SUPERNETS: Registry[BuiltinSupernet] = Registry("supernet", {
+    "mnist1d_cnn": BuiltinSupernet(Mnist1dSupernet, mnist1d_task, TrainingConfig(epochs=60, batch_size=128, lr=3e-3, n_random=4)),
     "digits_cnn": BuiltinSupernet(DigitsSupernet, digits_task, TrainingConfig(epochs=40, lr=3e-3)),
     "seq_transformer": BuiltinSupernet(SequenceTransformerSupernet, recurrence_task, TrainingConfig(epochs=20, lr=1e-3)),
 })

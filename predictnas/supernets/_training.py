@@ -38,6 +38,8 @@ class TrainingConfig:
         weight_decay: AdamW weight decay.
         n_random: Random subnets per step besides the largest and the smallest.
         temperature: Distillation temperature.
+        distill: Train the smaller subnets on the largest one's predictions (in-place
+            distillation, BigNAS); ``False``: every subnet on the labels.
         seed: Seed of the weights, the data order and the sampled subnets.
     """
 
@@ -47,6 +49,7 @@ class TrainingConfig:
     weight_decay: float = 1e-4
     n_random: int = 2
     temperature: float = 1.0
+    distill: bool = True
     seed: int = 0
 
 
@@ -110,12 +113,41 @@ def train_supernet(
     return TrainingResult(weights_hash(supernet), config.epochs - start_epoch, spent, path)
 
 
+def train_standalone(supernet: Supernet, task: Task, arch: Any, config: TrainingConfig = TrainingConfig()) -> dict[str, float]:
+    """Trains one architecture from scratch, alone, with the supernet's own layers (its slice of
+    freshly initialised weights): the ground truth that inherited weights are compared with.
+
+    Plain cross-entropy, AdamW with cosine decay over ``config.epochs``, seeded by
+    ``config.seed``. Returns ``{"acc", "loss"}`` on the validation split (``supernet`` is left
+    trained on ``arch``).
+    """
+    supernet.reset_parameters(config.seed)
+    valid = supernet.space.validate(arch)
+    supernet._set(valid)
+    optimizer = torch.optim.AdamW(supernet.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(task.X_train) / config.batch_size)
+    total_steps = config.epochs * steps_per_epoch
+    supernet.train()
+    for epoch in range(config.epochs):
+        generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+        for i, (x, y) in enumerate(task.train_batches(config.batch_size, generator)):
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr * 0.5 * (1 + math.cos(math.pi * (epoch * steps_per_epoch + i) / total_steps))
+            F.cross_entropy(supernet(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+    supernet.eval()
+    with torch.no_grad():
+        logits = supernet(task.X_val)
+    return {"acc": float((logits.argmax(1) == task.y_val).float().mean()) * 100, "loss": float(F.cross_entropy(logits, task.y_val))}
+
+
 def _sandwich_step(supernet: Supernet, x: torch.Tensor, y: torch.Tensor, archs: list, config: TrainingConfig) -> None:
     teacher: torch.Tensor | None = None
     for arch in archs:
         supernet._set(arch)
         logits = supernet(x)
-        if teacher is None:
+        if teacher is None or not config.distill:
             loss = F.cross_entropy(logits, y)
             teacher = F.softmax(logits.detach() / config.temperature, dim=-1)
         else:

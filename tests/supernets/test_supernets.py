@@ -234,3 +234,60 @@ def test_latency_is_measured() -> None:
 def test_unknown_proxy_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="Unknown zero-cost proxy"):
         SupernetEvaluator(DigitsSupernet(), small(digits_task(), 32, 16), proxies=("synflw",))
+
+
+def _plain_mnist1d(net, arch) -> torch.nn.Sequential:
+    """The standalone 1-D CNN of ``arch`` with the supernet's active slices as its weights."""
+    layers, c_in = [], 1
+    for s, blocks in enumerate(net.stages, start=1):
+        for i, block in enumerate(blocks[: arch[f"s{s}_depth"]]):
+            width, k = arch[f"s{s}_width"], arch[f"s{s}_l{i}_kernel"]
+            conv = torch.nn.Conv1d(c_in, width, k, stride=block.stride, padding=k // 2, bias=False)
+            bn = torch.nn.BatchNorm1d(width).eval()
+            with torch.no_grad():
+                conv.weight.copy_(block.conv.active_weight(c_in))
+                for name in ("weight", "bias", "running_mean", "running_var"):
+                    getattr(bn, name).copy_(getattr(block.bn, name)[:width])
+            layers.append((conv, bn, block.stride == 1 and c_in == width))
+            c_in = width
+    return layers, c_in
+
+
+def test_mnist1d_subnet_is_the_standalone_1d_cnn_with_sliced_weights() -> None:
+    from predictnas.supernets import Mnist1dSupernet, mnist1d_task
+
+    torch.manual_seed(0)
+    net = Mnist1dSupernet().eval()
+    with torch.no_grad():
+        for m in net.modules():
+            for t in getattr(m, "kernel_transforms", []):
+                t.add_(torch.randn_like(t) * 0.1)
+            if isinstance(m, torch.nn.BatchNorm1d):
+                m.running_mean.normal_()
+                m.running_var.uniform_(0.5, 2)
+    x = mnist1d_task(n_train=10, n_val=5).X_val
+    for arch in [net.smallest_arch(), net.largest_arch(), *net.space.sample(4, rng=np.random.default_rng(1))]:
+        with net.activate(arch):
+            layers, width = _plain_mnist1d(net, arch)
+            h, conv_macs = x, 0
+            for conv, bn, skip in layers:
+                y = torch.relu(bn(conv(h)))
+                conv_macs += y.shape[-1] * conv.weight.numel()  # output positions x (c_out * c_in * k)
+                h = h + y if skip else y
+            head = net.heads[max(s for s in range(3) if arch[f"s{s + 1}_depth"])]  # the exit after the last stage
+            expected = F.linear(h.mean(-1), head.weight[:, :width], head.bias)
+            assert torch.allclose(net(x), expected, atol=1e-5)
+            params, macs = profile(net, x[:1])
+        convs = sum(c.weight.numel() + 2 * b.num_features for c, b, _ in layers)
+        assert params == convs + 10 * width + 10
+        assert macs == conv_macs + 10 * width
+
+
+def test_the_mnist1d_task_is_deterministic_and_separates_classes() -> None:
+    from predictnas.supernets import mnist1d_task
+
+    a, b = mnist1d_task(3, n_train=200, n_val=100), mnist1d_task(3, n_train=200, n_val=100)
+    assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_val, b.y_val)
+    assert a.X_train.shape == (200, 1, 40) and set(a.y_train.tolist()) == set(range(10))
+    assert not torch.equal(mnist1d_task(4, n_train=200, n_val=100).X_train, a.X_train)
+    assert abs(float(a.X_train.mean())) < 1e-5 and abs(float(a.X_train.std()) - 1) < 1e-2
