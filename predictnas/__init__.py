@@ -37,6 +37,8 @@ _LAZY = {
     "FrozenTrial": "predictnas.study",
     "TrialState": "predictnas.study",
     "Objective": "predictnas.study",
+    "Proposer": "predictnas.proposers",
+    "ProposalContext": "predictnas.proposers",
     "Evaluator": "predictnas.evaluators",
     "EvalResult": "predictnas.evaluators",
     "FunctionEvaluator": "predictnas.evaluators",
