@@ -94,7 +94,7 @@ def main() -> None:
     for label, overrides in [("default", {}), *[(v, parse_variant(v)) for v in args.variant]]:
         supernet = builtin.make()
         training = replace(builtin.training, **overrides)
-        trained = train_supernet(supernet, task, training, show_progress=True)
+        trained = train_supernet(supernet, task, training, show_progress=True, threads=builtin.threads)
         recal = SupernetEvaluator(supernet, task, proxies=())
         plain = SupernetEvaluator(supernet, task, recalibration_batches=0, proxies=())
         started = time.perf_counter()

@@ -46,3 +46,23 @@ def seeded_torch(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Within the block, torch runs on ``threads`` threads (``None``: as it is); restored afterwards.
+
+    For small CPU models one thread is the robust choice: training the built-in MNIST-1D supernet
+    took 5.3 s per epoch on one thread and 25 s on two while other processes kept both cores busy.
+    """
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

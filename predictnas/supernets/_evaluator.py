@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from predictnas._determinism import torch_threads
 from predictnas.evaluators import EvalResult, Evaluator
 from predictnas.spaces import Arch
 from predictnas.supernets._base import Supernet, profile, weights_hash
@@ -37,16 +38,17 @@ class SupernetEvaluator(Evaluator):
         latency_repeats: Timed repetitions for the latency median.
         proxies: Zero-cost proxies to compute in :meth:`cheap_statistics` (names in ``PROXIES``).
         proxy_seed: Seed of the initialisation the proxies score.
+        threads: torch threads while evaluating (``None``: torch's own setting).
     """
 
     def __init__(self, supernet: Supernet, task: Task, *, recalibration_batches: int = 4, batch_size: int = 256,
                  latency: bool = False, latency_repeats: int = 20, proxies: Sequence[str] = tuple(PROXIES),
-                 proxy_seed: int = 0) -> None:
+                 proxy_seed: int = 0, threads: int | None = None) -> None:
         self._proxies = {name: PROXIES.resolve(name) for name in proxies}  # names or "package.module:function"
         self.supernet, self.task = supernet, task
         self.recalibration_batches, self.batch_size = recalibration_batches, batch_size
         self.latency, self.latency_repeats = latency, latency_repeats
-        self.proxies, self.proxy_seed = tuple(proxies), proxy_seed
+        self.proxies, self.proxy_seed, self.threads = tuple(proxies), proxy_seed, threads
         self.checkpoint = weights_hash(supernet)
         generator = torch.Generator().manual_seed(proxy_seed)
         self._recalibration = task.train_batches(batch_size, generator)[:recalibration_batches]
@@ -54,6 +56,10 @@ class SupernetEvaluator(Evaluator):
         self._init_net: Supernet | None = None
 
     def evaluate(self, arch: Arch) -> EvalResult:
+        with torch_threads(self.threads):
+            return self._evaluate(arch)
+
+    def _evaluate(self, arch: Arch) -> EvalResult:
         net = self.supernet
         with net.activate(arch), recalibrated_batchnorm(net, [x for x, _ in self._recalibration]):
             loss, acc = 0.0, 0

@@ -17,17 +17,19 @@ from predictnas.supernets._training import TrainingConfig, train_supernet
 
 
 class BuiltinSupernet(NamedTuple):
-    """A supernet class, the task it learns and its default training settings."""
+    """A supernet class, the task it learns, its default training settings, and the torch threads
+    it trains and evaluates on (``None``: torch's own setting; the small built-ins use one)."""
 
     make: Callable[[], Supernet]
     task: Callable[[], Task]
     training: TrainingConfig
+    threads: int | None = None
 
 
 BUILTIN_SUPERNETS: Registry[BuiltinSupernet] = Registry("supernet", {
-    "mnist1d_cnn": BuiltinSupernet(Mnist1dSupernet, mnist1d_task, TrainingConfig(epochs=60, batch_size=128, lr=3e-3, n_random=4)),
-    "digits_cnn": BuiltinSupernet(DigitsSupernet, digits_task, TrainingConfig(epochs=40, lr=3e-3)),
-    "seq_transformer": BuiltinSupernet(SequenceTransformerSupernet, recurrence_task, TrainingConfig(epochs=20, lr=1e-3)),
+    "mnist1d_cnn": BuiltinSupernet(Mnist1dSupernet, mnist1d_task, TrainingConfig(epochs=60, batch_size=128, lr=3e-3, n_random=4), 1),
+    "digits_cnn": BuiltinSupernet(DigitsSupernet, digits_task, TrainingConfig(epochs=40, lr=3e-3), 1),
+    "seq_transformer": BuiltinSupernet(SequenceTransformerSupernet, recurrence_task, TrainingConfig(epochs=20, lr=1e-3), 1),
 })
 
 
@@ -61,8 +63,8 @@ def build_supernet_evaluator(config: Mapping[str, Any], *, show_progress: bool =
     supernet, task = builtin.make(), builtin.task()
     checkpoint = config.get("checkpoint")
     train_supernet(supernet, task, training, checkpoint=Path(checkpoint) if checkpoint else None,
-                   show_progress=show_progress)
+                   show_progress=show_progress, threads=builtin.threads)
     try:
-        return SupernetEvaluator(supernet, task, **dict(config.get("options", {})))
+        return SupernetEvaluator(supernet, task, **{"threads": builtin.threads, **dict(config.get("options", {}))})
     except TypeError as exc:
         raise InvalidSpecError(f"evaluator options: {exc}") from None

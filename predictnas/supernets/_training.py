@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from predictnas._determinism import torch_threads
 from predictnas.exceptions import InvalidSpecError
 from predictnas.supernets._base import Supernet, weights_hash
 from predictnas.supernets._task import Task
@@ -70,12 +71,20 @@ def train_supernet(
     *,
     checkpoint: str | Path | None = None,
     show_progress: bool = False,
+    threads: int | None = None,
 ) -> TrainingResult:
     """Trains ``supernet`` in place, resuming from (and saving after each epoch to) ``checkpoint``.
 
     A checkpoint of a finished run with the same configuration is loaded without training; one
     written with a different configuration or another supernet is refused (move it away).
+    ``threads``: torch threads while training (``None``: torch's own setting).
     """
+    with torch_threads(threads):
+        return _train(supernet, task, config, checkpoint, show_progress)
+
+
+def _train(supernet: Supernet, task: Task, config: TrainingConfig, checkpoint: str | Path | None,
+           show_progress: bool) -> TrainingResult:
     path = Path(checkpoint) if checkpoint is not None else None
     optimizer = torch.optim.AdamW(supernet.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start_epoch, spent = 0, 0.0
