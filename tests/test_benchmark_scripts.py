@@ -1,0 +1,23 @@
+"""The benchmark scripts that the README quotes run end to end on a tiny budget and write their JSON."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def test_transfer_benchmark_scores_every_budget_from_the_run_itself(tmp_path, data_dir):
+    out = tmp_path / "t.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "transfer.py"), "--data-dir", str(data_dir), "--seeds", "1",
+                          "--budget", "12", "--source-budget", "12", "--batch-size", "4", "--pairs", "c10_to_in16_flops",
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    pair = json.loads(out.read_text())["pairs"]["c10_to_in16_flops"]
+    for mode in ("warm", "cold"):
+        assert set(pair[mode]["hv_ratio"]) == {"10"} and set(pair[mode]["evals_to_hv"]) == {"0.99", "0.999"}
+        assert 0 < pair[mode]["hv_ratio"]["10"][0] <= 1
