@@ -21,17 +21,11 @@ def pinned_step(rng: np.random.Generator) -> Iterator[None]:
 
     Restores torch's generator state and thread count afterwards.
     """
-    import torch
     from threadpoolctl import threadpool_limits
 
     seed = int(rng.integers(2**63 - 1))
-    threads = torch.get_num_threads()
-    with seeded_torch(seed), threadpool_limits(limits=1):
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+    with seeded_torch(seed), threadpool_limits(limits=1), torch_threads(1):
+        yield
 
 
 @contextlib.contextmanager
@@ -53,7 +47,8 @@ def torch_threads(threads: int | None) -> Iterator[None]:
     """Within the block, torch runs on ``threads`` threads (``None``: as it is); restored afterwards.
 
     For small CPU models one thread is the robust choice: training the built-in MNIST-1D supernet
-    took 5.3 s per epoch on one thread and 25 s on two while other processes kept both cores busy.
+    took 2.5 s per epoch on one thread and 7.4 s on two with the other core busy
+    (``benchmarks/threads.py``).
     """
     if threads is None:
         yield

@@ -100,6 +100,13 @@ class SearchProblem:
         """Whether evaluating ``row`` fails (failure injection)."""
         return self.failures is not None and bool(self.failures[row])
 
+    def working_rows_cap(self) -> float | None:
+        """The HV ratio of every row whose evaluation does not fail (``None`` without failure
+        injection): the most any method can reach when the failing rows hold part of the front."""
+        if self.failures is None:
+            return None
+        return self.hv_ratio(np.flatnonzero(~self.failures).tolist())
+
     def one_per_class_cap(self) -> float | None:
         """The HV ratio of every row that represents its canonical class in a predictnas pool
         (one evaluation per functionally distinct architecture): the most a search that never

@@ -80,3 +80,12 @@ def test_optuna_peers_run_on_the_same_table(nb201_table, nb201):
         run = _methods.run_optuna(problem, method, seed=0, budget=15)
         assert len(run.rows) == 15 and min(run.rows) >= 0
         assert 0 < problem.hv_ratio(run.rows) <= 1
+
+
+def test_failing_rows_bound_what_any_method_can_reach(tiny):
+    space, path = tiny
+    assert SearchProblem.from_args(space, path, ["acc:max", "cost:min"], [], []).working_rows_cap() is None
+    problem = SearchProblem.from_args(space, path, ["acc:max", "cost:min"], [], [], failures="random:0.5:3")
+    front_fails = any(problem.fails(r) for r in problem.front_rows.tolist())
+    cap = problem.working_rows_cap()
+    assert 0 < cap <= 1 + 1e-9 and (cap < 1 - 1e-9) == front_fails
