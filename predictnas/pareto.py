@@ -41,11 +41,14 @@ def non_dominated_ranks(F: np.ndarray) -> np.ndarray:
 def pareto_mask(F: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: rows of ``F`` (minimisation) that no other row dominates (duplicates all kept)."""
     F = np.asarray(F, dtype=np.float64)
-    n = len(F)
-    mask = np.ones(n, dtype=bool)
-    for i in range(n):
-        dominated = np.all(F <= F[i], axis=1) & np.any(F < F[i], axis=1)
-        mask[i] = not dominated.any()
+    mask = np.zeros(len(F), dtype=bool)
+    # A dominating row has a smaller sum, so in order of the sum each row needs checking only
+    # against the non-dominated rows found before it (a dominator is one, or is dominated by one).
+    front = np.empty((0, F.shape[-1]))
+    for i in np.argsort(F.sum(axis=1), kind="stable"):
+        if not (np.all(front <= F[i], axis=1) & np.any(front < F[i], axis=1)).any():
+            mask[i] = True
+            front = np.vstack([front, F[i]])
     return mask
 
 

@@ -28,3 +28,12 @@ def test_hv_ratio_and_front_recall_on_a_known_table():
     only_middle = (1.1 - 0.5) * (1.1 - 0.5)
     assert hv_ratio(F_all[[1, 3]], F_all) == pytest.approx(only_middle / true_hv)
     assert front_recall([1, 3], F_all) == pytest.approx(1 / 3)
+
+
+def test_pareto_mask_agrees_with_the_definition_on_ties_and_duplicates():
+    rng = np.random.default_rng(0)
+    for n, m in [(0, 2), (1, 3), (300, 2), (300, 3), (120, 5)]:
+        F = np.round(rng.normal(size=(n, m)), 1)  # many ties and duplicate rows
+        F = np.concatenate([F, F[:10]])
+        brute = [not (np.all(F <= f, axis=1) & np.any(F < f, axis=1)).any() for f in F]
+        assert pareto_mask(F).tolist() == brute
