@@ -48,6 +48,7 @@ def time_asks(study: pn.Study, f: Any, names: list[str], *, repeats: int, q: int
         seconds = time.perf_counter() - started
         step = study.proposals[-1]
         rows.append({"seconds": seconds, "phases": dict(step.get("phase_seconds", {})), "model": step.get("model"),
+                     "acquisition": step.get("acquisition"),
                      "pool": step.get("pool"), "n_complete": sum(t.state.value == "complete" for t in study.trials)})
         for t, y in zip(trials, f([t.arch for t in trials])):
             if t.state.value == "running":
@@ -56,4 +57,4 @@ def time_asks(study: pn.Study, f: Any, names: list[str], *, repeats: int, q: int
     phases = sorted({k for r in warm for k in r["phases"]})
     return {"first_ask_s": rows[0]["seconds"], "median_s": float(np.median([r["seconds"] for r in warm])),
             "phase_median_s": {k: float(np.median([r["phases"].get(k, 0.0) for r in warm])) for k in phases},
-            "model": warm[-1]["model"], "pool_min": min(r["pool"] or 0 for r in warm), "asks": warm}
+            "model": warm[-1]["model"], "acquisition": "/".join(sorted({str(r["acquisition"]) for r in warm})), "pool_min": min(r["pool"] or 0 for r in warm), "asks": warm}

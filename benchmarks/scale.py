@@ -46,7 +46,7 @@ def ask_scaling(spaces: list[str], sizes: list[int], repeats: int) -> dict[str, 
                 by_space.setdefault(space, {}).setdefault(str(m), {})[str(n)] = r
                 print(f"{space:9s} {m} objectives, {n:5d} observations: median ask(8) {r['median_s']:.2f} s "
                       f"(first {r['first_ask_s']:.2f} s; {', '.join(f'{k} {v:.2f}' for k, v in r['phase_median_s'].items())}; "
-                      f"model: {r['model']}; pool {r['pool_min']:,})", flush=True)
+                      f"model: {r['model']}; {r['acquisition']}; pool {r['pool_min']:,})", flush=True)
     worst = {str(m): {str(n): max(by_space[s][str(m)][str(n)]["median_s"] for s in spaces) for n in sizes} for m in (2, 3)}
     return {"ask_seconds_median": worst, "by_space": {s: {m: {n: {k: v for k, v in r.items() if k != "asks"}
                                                                 for n, r in per_m.items()} for m, per_m in d.items()}
@@ -67,6 +67,8 @@ def long_study(table: Path, trials: int, baseline_seeds: int, budgets: list[int]
     out = {"trials": len(study.trials), "batch_size": 8, "wall_s": wall, "proposer_s": sum(p["seconds"] for p in study.proposals),
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "models": sorted({p.get("model", "-") for p in study.proposals}),
+           "acquisitions": {a: sum(p.get("acquisition") == a for p in study.proposals)
+                            for a in sorted({p.get("acquisition", "-") for p in study.proposals})},
            "hv_ratio": {str(b): problem.hv_ratio(rows[:b]) for b in budgets}}
     for method in ("random", "nsga2"):
         curves = [run_proposer(problem, method, seed=s, budget=trials, batch_size=8, use_cheap=False).rows
@@ -101,7 +103,8 @@ def main() -> None:
         doc["long_study"] = long_study(table, args.trials, args.baseline_seeds, budgets)
         ls = doc["long_study"]
         print(f"\n{ls['trials']}-trial study, batch 8: {ls['wall_s']:.0f} s in all, proposer {ls['proposer_s']:.0f} s "
-              f"({ls['proposer_s'] / ls['wall_s']:.0%}), peak RSS {ls['peak_rss_mb']:.0f} MB; models {ls['models']}")
+              f"({ls['proposer_s'] / ls['wall_s']:.0%}), peak RSS {ls['peak_rss_mb']:.0f} MB; models {ls['models']}; "
+              f"asks by acquisition {ls['acquisitions']}")
         print("| trials | " + " | ".join(str(b) for b in budgets) + " |\n|---|" + "---|" * len(budgets))
         for key, label in (("hv_ratio", "predictnas"), ("nsga2_hv_ratio", "NSGA-II"), ("random_hv_ratio", "random")):
             print(f"| {label} | " + " | ".join(f"{ls[key][str(b)]:.4f}" for b in budgets) + " |")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-MODES = ("qlognehvi", "parego", "single")
+MODES = ("qlognehvi", "qlogehvi", "parego", "single")
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,13 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
                  log_weights: np.ndarray | None = None) -> list[int]:
     """Greedy sequential batch: ``q`` distinct indices into ``X_cand`` (``(N, d)`` features).
 
-    Each step scores every candidate jointly with the pending rows and those chosen so far
-    (``X_pending``) and adds the best. ``mode``: ``"qlognehvi"`` (2-3 objectives), ``"parego"``
-    (``qLogNEI`` of a random Chebyshev scalarisation per batch element) or ``"single"``
-    (``qLogNEI``). ``log_weights (N,)`` are added to the log acquisition values (e.g. the log
+    Each step scores every candidate with the pending rows and those chosen so far and adds the
+    best. ``mode``: ``"qlognehvi"`` (2-3 objectives; each candidate jointly with the pending rows,
+    the front of every MC sample partitioned anew: exact, but the partitionings dominate the cost),
+    ``"qlogehvi"`` (one partitioning of the observed front plus the predicted means of the pending
+    rows, "Kriging believer": one box decomposition per step, each candidate on its own),
+    ``"parego"`` (``qLogNEI`` of a random Chebyshev scalarisation per batch element) or
+    ``"single"`` (``qLogNEI``). ``log_weights (N,)`` are added to the log acquisition values (e.g. the log
     probability that an evaluation succeeds).
     """
     import torch
@@ -78,6 +81,8 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
     ref = torch.as_tensor(problem.ref_point, dtype=torch.float64)
     build = _builder(am, mode, objectives, constraints, base, Y_obs, ref, mc_samples, seed)
     bonus = torch.as_tensor(log_weights, dtype=torch.float64) if log_weights is not None else None
+    if mode == "qlogehvi":
+        return _believer_batch(am, build, objectives, problem.constraints, cand, pending, Y_obs, bonus, q)
     chosen: list[int] = []
     acq = None
     with warnings.catch_warnings():
@@ -99,6 +104,79 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
     return chosen
 
 
+def _believer_batch(am: Any, build: Callable[[int, Any], Any], objectives: Callable[..., Any],
+                    bounds: Sequence[tuple[int, float, float]], cand: Any, pending: Any, Y_obs: Any,
+                    bonus: Any, q: int) -> list[int]:
+    """Greedy batch for ``"qlogehvi"``: the front to improve on is the observed one plus, as
+    "Kriging believer", the posterior mean of each pending or chosen row predicted to meet the
+    modelled constraints. Each candidate is scored on its own (q = 1), so its posterior samples
+    are drawn once for all steps, and later steps rescore lazily (:func:`_lazy_rescore`)."""
+    import torch
+
+    def believed(Z: Any, X: Any) -> Any:  # (k, n_objectives) rows of the believed front
+        Y, out = objectives(Z, X), am.outputs(Z)
+        ok = torch.ones(len(Y), dtype=torch.bool)
+        for i, sign, bound in bounds:
+            ok &= sign * (out[..., i] - bound) <= 0
+        return torch.where(ok[:, None], Y, torch.nan).to(Y_obs)
+
+    with torch.no_grad():
+        posterior = am.model.posterior(cand[:, None, :])
+        cand_front = believed(posterior.mean[:, 0, :], cand)
+        front = Y_obs if pending is None else torch.cat([Y_obs, believed(am.model.posterior(pending).mean, pending)])
+        acq = build(0, _finite(front))
+        samples = acq.get_posterior_samples(posterior) if am.kind == "posterior" else None
+    chosen: list[int] = []
+    values = None
+    for step in range(min(q, len(cand))):
+        if step:
+            front = torch.cat([front, cand_front[chosen[-1:]]])
+            acq = build(step, _finite(front))
+
+        def score(rows: Any, acq: Any = acq) -> Any:
+            with torch.no_grad():
+                if samples is not None:
+                    v = acq._compute_log_qehvi(samples=samples[:, rows], X=cand[rows][:, None, :])
+                else:
+                    v = torch.cat([acq(chunk[:, None, :]) for chunk in cand[rows].split(512)])
+            return v + bonus[rows] if bonus is not None else v
+
+        if values is None:
+            values = score(torch.arange(len(cand)))
+            best = int(values.argmax())
+        else:
+            values, best = _lazy_rescore(score, values)
+        chosen.append(best)
+        values[best] = -torch.inf
+    return chosen
+
+
+def _finite(Y: Any) -> Any:
+    return Y[Y.isfinite().all(dim=-1)]
+
+
+def _lazy_rescore(score: Callable[[Any], Any], stale: Any, chunk: int = 16) -> tuple[Any, int]:
+    """Lazy greedy (Minoux): rescores candidates in order of their last values until the best
+    fresh value is at least every remaining last value; returns the values (fresh where
+    rescored, the last ones elsewhere) and the best index. Exact when adding a point to the front
+    cannot raise a candidate's value (true of the hypervolume improvement per MC sample); with
+    the log smoothing it holds up to the smoothing's slack."""
+    import torch
+
+    values = stale.clone()
+    order = torch.argsort(stale, descending=True, stable=True)
+    best, best_value = -1, -torch.inf
+    for start in range(0, len(order), chunk):
+        rows = order[start:start + chunk]
+        if not torch.isfinite(stale[rows[0]]) or (best >= 0 and stale[rows[0]] <= best_value):
+            break
+        values[rows] = score(rows)
+        i = int(rows[values[rows].argmax()])
+        if values[i] > best_value:
+            best, best_value = i, values[i]
+    return values, best if best >= 0 else int(values.argmax())
+
+
 def _portable_log_ehvi() -> None:
     """Keeps qLogNEHVI on botorch's pure-PyTorch path.
 
@@ -118,7 +196,10 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
     """``build(step, X_pending)``: the acquisition function of one greedy step."""
     import torch
     from botorch.acquisition.logei import qLogNoisyExpectedImprovement
-    from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+    from botorch.acquisition.multi_objective.logei import (
+        qLogExpectedHypervolumeImprovement,
+        qLogNoisyExpectedHypervolumeImprovement,
+    )
     from botorch.acquisition.multi_objective.objective import GenericMCMultiOutputObjective
     from botorch.acquisition.objective import GenericMCObjective
     from botorch.utils.multi_objective.scalarization import get_chebyshev_scalarization
@@ -136,6 +217,13 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
     cache_root = am.kind == "posterior"
 
     def build(step: int, X_pending: Any) -> Any:
+        if mode == "qlogehvi":  # X_pending: the front to improve on, (k, n_objectives) (see _believer_batch)
+            from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
+
+            front = X_pending
+            return qLogExpectedHypervolumeImprovement(
+                model=am.model, ref_point=ref, partitioning=FastNondominatedPartitioning(ref_point=ref, Y=front),
+                sampler=sampler(), objective=GenericMCMultiOutputObjective(objectives), constraints=constraints)
         if mode == "qlognehvi":
             return qLogNoisyExpectedHypervolumeImprovement(
                 model=am.model, ref_point=ref, X_baseline=base, sampler=sampler(),

@@ -17,7 +17,7 @@ from predictnas.proposers._pool import enumerate_unique, generated_pool
 from predictnas.proposers._targets import Targets
 from predictnas.spaces import Arch, SearchSpace
 
-ACQUISITIONS = ("auto", "qlognehvi", "parego")
+ACQUISITIONS = ("auto", "qlognehvi", "qlogehvi", "parego")
 
 
 def initial_design_size(space: SearchSpace) -> int:
@@ -58,20 +58,26 @@ class BayesOptProposer(Proposer):
        the ``beta``-std predictive interval; exact values as they are) until ``shortlist``
        candidates (cheap: one prediction each).
     4. **Acquisition.** Greedy sequential batch (``q = n``) over the shortlist with running trials
-       as ``X_pending``: ``qLogNEHVI`` for 2-3 objectives, ParEGO for 4+, ``qLogNEI`` for one,
-       from what the surrogate offers (a joint posterior, or joint samples). Modelled constraints
-       enter as feasibility probabilities; the probability of success multiplies the acquisition.
+       pending, from what the surrogate offers (a joint posterior, or joint samples):
+       ``qLogNEHVI`` for 2 objectives up to ``nehvi_limit`` complete trials (each candidate jointly
+       with the pending ones, over every MC sample's front: the most sample-efficient, and its cost
+       grows with the front); beyond that, and always for 3 objectives, ``qLogEHVI`` on one
+       partitioning of the observed front plus the predicted means of pending and chosen
+       candidates (Kriging believer), rescored lazily; ParEGO for 4+; ``qLogNEI`` for one. Each
+       proposal records its ``acquisition``. Modelled constraints enter as feasibility
+       probabilities; the probability of success multiplies the acquisition.
 
     Args:
         surrogate: ``"gp"`` (default), ``"xgboost"`` or ``"xgboost-quantile"``.
         surrogate_options: Keyword options of the surrogate (e.g. ``{"warp": None}``).
         encoding: Feature encoding (``"tabular"``, ``"onehot"``, ``"path"``, ``"graph"``, ``"sequence"``).
-        acquisition: ``"auto"``, ``"qlognehvi"`` or ``"parego"`` (multi-objective only).
+        acquisition: ``"auto"`` (see step 4), or always ``"qlognehvi"``, ``"qlogehvi"`` or
+            ``"parego"`` (multi-objective only).
         n_initial: Random initial design size (default: :func:`initial_design_size`).
         pool_size: Minimum generated pool size.
         shortlist: Candidates scored by the acquisition function.
         mc_samples: Quasi-MC samples of the acquisition function (default: 64 for up to 2
-            objectives, 32 for more, where each sample's box decomposition dominates the cost).
+            objectives, 32 for more).
         beta: Optimism of the shortlist bounds, in standard deviations.
         refit_growth: Relative data growth that triggers a GP hyperparameter refit.
         exhaustive_limit: Use every architecture as the pool up to this raw space size.
@@ -83,6 +89,7 @@ class BayesOptProposer(Proposer):
             in long studies. The proposal records it (``model``: ``"gp on 600 of 5000"``).
         max_baseline: Observed trials the acquisition improves on (``X_baseline``): the best
             non-dominated fronts up to this many.
+        nehvi_limit: Complete trials up to which ``"auto"`` uses ``qLogNEHVI`` for 2 objectives.
     """
 
     use_when: ClassVar[str] = ("the default: evaluations are expensive (training, a supernet, a benchmark lookup you "
@@ -92,7 +99,8 @@ class BayesOptProposer(Proposer):
                  encoding: str = "tabular", acquisition: str = "auto", n_initial: int | None = None,
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
                  refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
-                 feasibility: bool = True, max_points: int = 600, max_baseline: int = 128) -> None:
+                 feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
+                 nehvi_limit: int = 200) -> None:
         from predictnas.encoders import ENCODERS
         from predictnas.surrogates import SURROGATES
 
@@ -103,7 +111,8 @@ class BayesOptProposer(Proposer):
         if encoding not in ENCODERS:
             raise InvalidSpecError(f"encoding={encoding!r} is not one of {sorted(ENCODERS)}.")
         for name, value in {"pool_size": pool_size, "shortlist": shortlist, "mc_samples": mc_samples or 1,
-                            "generations": generations, "max_points": max_points, "max_baseline": max_baseline}.items():
+                            "generations": generations, "max_points": max_points, "max_baseline": max_baseline,
+                            "nehvi_limit": nehvi_limit}.items():
             if not isinstance(value, int) or value < 1:
                 raise InvalidSpecError(f"{name} must be a positive integer; got {value!r}.")
         if n_initial is not None and (not isinstance(n_initial, int) or n_initial < 2):
@@ -114,6 +123,7 @@ class BayesOptProposer(Proposer):
         self.pool_size, self.shortlist, self.mc_samples, self.beta = pool_size, shortlist, mc_samples, float(beta)
         self.refit_growth, self.exhaustive_limit, self.generations = float(refit_growth), exhaustive_limit, generations
         self.feasibility, self.max_points, self.max_baseline = bool(feasibility), max_points, max_baseline
+        self.nehvi_limit = nehvi_limit
         self._space: SearchSpace | None = None
         self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)
         self._priors: dict[str, Any] = {}  # warm start: GPs of earlier studies by data hash (a pure cache)
@@ -181,8 +191,7 @@ class BayesOptProposer(Proposer):
             X_pending = self._inputs(targets, list(ctx.pending)) if ctx.pending else None
             support = np.concatenate([X[base], X_pool[short]] + ([X_pending] if X_pending is not None else []))
             n_obj = problem.n_objectives
-            mode = "single" if n_obj == 1 else ("parego" if self.acquisition == "parego" or (self.acquisition == "auto" and n_obj >= 4)
-                                                else "qlognehvi")
+            mode = self.last_step["acquisition"] = self._mode(n_obj, len(done))
             mc = self.mc_samples or (64 if n_obj <= 2 else 32)
             am = model.acquisition_model(support, n_samples=mc, rng=rng)
             picked = select_batch(am, problem, X_baseline=X[base], X_cand=X_pool[short], X_pending=X_pending, q=n, mode=mode,
@@ -196,6 +205,16 @@ class BayesOptProposer(Proposer):
         return out
 
     # -- pieces -----------------------------------------------------------------------------------
+    def _mode(self, n_objectives: int, n_complete: int) -> str:
+        """The acquisition of a step (see :func:`~predictnas.proposers._acquisition.select_batch`)."""
+        if n_objectives == 1:
+            return "single"
+        if self.acquisition != "auto":
+            return self.acquisition
+        if n_objectives >= 4:
+            return "parego"
+        return "qlognehvi" if n_objectives == 2 and n_complete <= self.nehvi_limit else "qlogehvi"
+
     def _prepare(self, space: SearchSpace) -> None:
         """Caches what depends on the space only: the encoder and, if small, the whole space."""
         if self._space is space:

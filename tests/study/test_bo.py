@@ -161,3 +161,47 @@ def test_qlognehvi_never_compiles_botorch_s_native_kernel(nb201, table, monkeypa
     monkeypatch.setattr(torch.utils.cpp_extension, "load", lambda *a, **k: compiles.append(k.get("name")))
     study = run(nb201, table, "bo", 12)
     assert study.proposals[-1]["model"] == "gp" and compiles == [] and logei._C is None
+
+
+def test_the_acquisition_switches_by_objectives_and_data_size_and_is_recorded(nb201, table):
+    """qLogNEHVI for 2 objectives up to ``nehvi_limit`` complete trials, then qLogEHVI with a fixed
+    partitioning (Kriging believer); 3 objectives always take the latter; one objective qLogNEI."""
+    two = run(nb201, table, "bo", 28, proposer_options={"nehvi_limit": 16, "shortlist": 64})
+    modes = [p.get("acquisition") for p in two.proposals if p.get("model") == "gp"]
+    assert modes[0] == "qlognehvi" and modes[-1] == "qlogehvi" and set(modes) == {"qlognehvi", "qlogehvi"}
+    three = run(nb201, table, "bo", 16, objectives={**OBJ, "latency": "minimize"}, proposer_options={"shortlist": 64})
+    assert three.proposals[-1]["acquisition"] == "qlogehvi" and len({t.key for t in three.trials}) == 16
+    single = run(nb201, table, "bo", 12, objectives={"acc": "maximize"})
+    assert single.proposals[-1]["acquisition"] == "single"
+
+
+@pytest.mark.parametrize("cheap", [False, True])
+def test_lazy_greedy_picks_the_batch_that_full_greedy_picks(nb201, table, monkeypatch, cheap):
+    """qLogEHVI rescored lazily (only candidates whose last value could still win) chooses the same
+    batch of 8 as rescoring every candidate at every greedy step."""
+    import torch
+
+    from predictnas.proposers import _acquisition
+
+    objectives = [pn.Objective("acc", "maximize"), pn.Objective("flops", "minimize", cheap=cheap),
+                  pn.Objective("latency", "minimize")]
+    study = run(nb201, table, "random", 40, objectives=objectives, cheap=cheap, seed=5)
+    ctx = study._context()
+
+    def full(score, stale):
+        values = score(torch.arange(len(stale)))
+        values[~torch.isfinite(stale)] = -torch.inf
+        return values, int(values.argmax())
+
+    picks, scored = [], {}
+    lazy = _acquisition._lazy_rescore
+    for rescore in (lazy, full):
+        def counted(score, stale, f=rescore):
+            scored[f] = scored.get(f, 0)
+            return f(lambda rows: scored.__setitem__(f, scored[f] + len(rows)) or score(rows), stale)
+
+        monkeypatch.setattr(_acquisition, "_lazy_rescore", counted)
+        proposer = BayesOptProposer(acquisition="qlogehvi", shortlist=128)
+        picks.append([nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))])
+    assert picks[0] == picks[1] and len(set(picks[0])) == 8
+    assert scored[full] == 7 * 128 and scored[lazy] < scored[full] / 2  # steps 2-8 rescored lazily
