@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -53,6 +54,13 @@ def ask_scaling(spaces: list[str], sizes: list[int], repeats: int) -> dict[str, 
                                                        for s, d in by_space.items()}}
 
 
+def _count(labels: Any) -> dict[str, int]:
+    """``{label: how many}``, sorted by label."""
+    import collections
+
+    return dict(sorted(collections.Counter(labels).items()))
+
+
 def long_study(table: Path, trials: int, baseline_seeds: int, budgets: list[int]) -> dict[str, Any]:
     from predictnas.bench import SearchProblem, run_proposer
 
@@ -66,9 +74,8 @@ def long_study(table: Path, trials: int, baseline_seeds: int, budgets: list[int]
     rows = [problem.table.row_index(t.arch) for t in study.trials if t.state.value == "complete"]
     out = {"trials": len(study.trials), "batch_size": 8, "wall_s": wall, "proposer_s": sum(p["seconds"] for p in study.proposals),
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-           "models": sorted({p.get("model", "-") for p in study.proposals}),
-           "acquisitions": {a: sum(p.get("acquisition") == a for p in study.proposals)
-                            for a in sorted({p.get("acquisition", "-") for p in study.proposals})},
+           "models": _count(re.sub(r" of \d+$", " of n", p.get("model", "-")) for p in study.proposals),
+           "acquisitions": _count(p.get("acquisition", "none (initial design)") for p in study.proposals),
            "hv_ratio": {str(b): problem.hv_ratio(rows[:b]) for b in budgets}}
     for method in ("random", "nsga2"):
         curves = [run_proposer(problem, method, seed=s, budget=trials, batch_size=8, use_cheap=False).rows
@@ -103,8 +110,8 @@ def main() -> None:
         doc["long_study"] = long_study(table, args.trials, args.baseline_seeds, budgets)
         ls = doc["long_study"]
         print(f"\n{ls['trials']}-trial study, batch 8: {ls['wall_s']:.0f} s in all, proposer {ls['proposer_s']:.0f} s "
-              f"({ls['proposer_s'] / ls['wall_s']:.0%}), peak RSS {ls['peak_rss_mb']:.0f} MB; models {ls['models']}; "
-              f"asks by acquisition {ls['acquisitions']}")
+              f"({ls['proposer_s'] / ls['wall_s']:.0%}), peak RSS {ls['peak_rss_mb']:.0f} MB (the whole "
+              f"process); asks by model {ls['models']}, by acquisition {ls['acquisitions']}")
         print("| trials | " + " | ".join(str(b) for b in budgets) + " |\n|---|" + "---|" * len(budgets))
         for key, label in (("hv_ratio", "predictnas"), ("nsga2_hv_ratio", "NSGA-II"), ("random_hv_ratio", "random")):
             print(f"| {label} | " + " | ".join(f"{ls[key][str(b)]:.4f}" for b in budgets) + " |")

@@ -334,7 +334,11 @@ class BayesOptProposer(Proposer):
         if len(X_pool) <= self.shortlist:
             return np.arange(len(X_pool))
         m_mod = len(targets.modelled)
-        low, high = model.interval(X_pool, level=2 * norm.cdf(self.beta) - 1)
+        from predictnas.surrogates import GPSurrogate
+
+        # optimism of beta of the model's own stds (a GP's calibrated intervals are for reporting)
+        raw = {"calibrated": False} if isinstance(model, GPSurrogate) else {}
+        low, high = model.interval(X_pool, level=2 * norm.cdf(self.beta) - 1, **raw)
         F = -np.concatenate([high[:, :m_mod], X_pool[:, self._n_enc:]], axis=1)
         likely = np.ones(len(X_pool))
         if targets.modelled_constraints:

@@ -87,6 +87,8 @@ class GPSurrogate(Surrogate):
         from botorch.models.transforms import Normalize, Standardize
 
         self._factors: list[Any] | None = None  # the cached Cholesky factors belong to one model
+        self._data = (X, Y)  # for the calibration folds
+        self._cv: np.ndarray | None = None  # (n, m) sorted |standardised cross-validation residuals|
         self.warp_ = PowerWarp().fit(Y) if self.warp == "power" else None
         Z = self.warp_.transform(Y) if self.warp_ is not None else Y
         dtype = getattr(torch, self.dtype)
@@ -163,13 +165,48 @@ class GPSurrogate(Surrogate):
             return mean, std
         return self._unwarp(mean), np.maximum((self._unwarp(mean + std) - self._unwarp(mean - std)) / 2, 1e-12)
 
-    def interval(self, X: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """The model-space Gaussian interval mapped back (exact quantiles of the warped GP)."""
+    def interval(self, X: np.ndarray, level: float = 0.9, *, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Central predictive interval ``(low, high)``, each ``(n, m)``: ``mean +- k * std`` in the
+        model space, mapped back through the warp.
+
+        ``calibrated`` (default): ``k`` is the ``level`` quantile of the absolute standardised
+        residuals of 10-fold cross-validation, each fold's GP fitted anew (hyperparameters
+        included), per objective; computed once per model (10 fits). A GP's own Gaussian interval
+        covered 76 % instead of 90 % of NAS-Bench-201 accuracies, and leave-one-out residuals with
+        the hyperparameters fitted on all the data were as optimistic (maximum likelihood fits the
+        noise to the training points). Otherwise ``k`` is the Gaussian quantile (the proposer's
+        optimism uses that).
+        """
         from scipy.stats import norm
 
         mean, std = self.predict_model_space(X)
-        z = norm.ppf(0.5 + level / 2)
-        return self._unwarp(mean - z * std), self._unwarp(mean + z * std)
+        k = self._cv_quantile(level) if calibrated else norm.ppf(0.5 + level / 2)
+        return self._unwarp(mean - k * std), self._unwarp(mean + k * std)
+
+    def _cv_quantile(self, level: float, folds: int = 10) -> np.ndarray:
+        """``(m,)``: the ``level`` quantile of ``|z - mu| / sigma`` over held-out training rows, in
+        each fold model's own space (at least 2 rows per fold; the Gaussian quantile below 6 rows)."""
+        import torch
+        from scipy.stats import norm
+
+        X, Y = self._data
+        folds = min(folds, len(X) // 2)
+        if folds < 3:
+            return np.full(Y.shape[1], norm.ppf(0.5 + level / 2))
+        if self._cv is None:
+            scores = np.zeros_like(Y)
+            fold_of = np.random.default_rng(len(X)).permutation(len(X)) % folds
+            for f in range(folds):
+                test, train = fold_of == f, fold_of != f
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(f)
+                    model = GPSurrogate(self.cat_dims, groups=self.groups, warp=self.warp,
+                                        fit_iterations=self.fit_iterations, dtype=self.dtype).fit(X[train], Y[train])
+                mean, std = model.predict_model_space(X[test])
+                Z = model.warp_.transform(Y[test]) if model.warp_ is not None else Y[test]
+                scores[test] = np.abs(Z - mean) / std
+            self._cv = np.sort(scores, axis=0)
+        return np.quantile(self._cv, level, axis=0)
 
     def sample(self, X: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         """``(n_samples, n, m)`` joint posterior draws (observation noise included), mapped back."""
