@@ -58,6 +58,7 @@ class Expression:
         self.names: tuple[str, ...] = tuple(sorted(self._check(tree, set(names))))
         self.globs: tuple[str, ...] = tuple(_collect_globs(tree))
         self._code = compile(tree, "<expression>", "eval")
+        self._memo: dict[tuple[Any, ...], Any] = {}  # results by the values of `names` (no globs)
 
     def _check(self, tree: ast.AST, names: set[str]) -> set[str]:
         used: set[str] = set()
@@ -93,12 +94,26 @@ class Expression:
         return used
 
     def evaluate(self, values: Mapping[str, Any], *, all_names: Collection[str] | None = None) -> Any:
-        """Evaluates against active parameter values (absent names are inactive → ``None``)."""
+        """Evaluates against active parameter values (absent names are inactive → ``None``).
+        Without globs the result depends on ``names`` only and is memoised (candidate pools
+        evaluate the same few conditions hundreds of thousands of times)."""
+        key: tuple[Any, ...] | None = None
+        if not self.globs:
+            key = tuple(values.get(n) for n in self.names)
+            try:
+                return self._memo[key]
+            except KeyError:
+                pass
+            except TypeError:  # an unhashable value
+                key = None
         namespace: dict[str, Any] = {n: values.get(n) for n in self.names}
         if self.globs:
             namespace.update(_glob_functions(values))
         namespace.update(_PLAIN_FUNCTIONS)
-        return eval(self._code, {"__builtins__": {}}, namespace)  # noqa: S307 - validated AST
+        result = eval(self._code, {"__builtins__": {}}, namespace)  # noqa: S307 - validated AST
+        if key is not None and len(self._memo) < 100_000:
+            self._memo[key] = result
+        return result
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"

@@ -184,3 +184,14 @@ def test_validated_archs_skip_revalidation_but_foreign_ones_do_not():
         space.make_arch(bad)
     many = space.sample_many(500, rng=np.random.default_rng(1))
     assert len(many) == 500 and all(space.make_arch(a.to_dict()) == a for a in many)
+
+
+def test_memoised_expressions_answer_like_fresh_ones():
+    from predictnas.spaces._expr import Expression
+
+    expr = Expression("a > 2 and b == 'x'", names={"a", "b", "c"})
+    cases = [{"a": 3, "b": "x"}, {"a": 1, "b": "x"}, {"a": 3, "b": "y"}, {"a": 3}, {"a": 3, "b": "x", "c": 9}]
+    fresh = [Expression(expr.source, names={"a", "b", "c"}).evaluate(v) for v in cases]
+    assert [expr.evaluate(v) for v in cases * 2] == fresh * 2 == [True, False, False, False, True] * 2
+    with pytest.raises(TypeError):  # an unhashable value is evaluated (list > int fails), not memoised
+        expr.evaluate({"a": [3], "b": "x"})
