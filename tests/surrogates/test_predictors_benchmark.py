@@ -63,3 +63,24 @@ def test_on_the_real_nb201_table_the_default_gp_beats_the_naive_baseline(data_di
     assert by["xgboost"]["spearman_median"] > by["xgboost-naive"]["spearman_median"]
     # cross-validation-calibrated 90 % intervals (the GP's own Gaussian ones covered 0.76 here)
     assert 0.82 <= by["gp"]["coverage90_median"] <= 0.97, by["gp"]
+
+
+PROXIES_BENCH = BENCH.parent / "proxies.py"
+
+
+def test_proxies_benchmark_on_the_published_subset(data_dir, tmp_path):
+    """Data-backed (skipped without ../shared/benchdata): the proxy ablation runs on the 725 cells
+    NASLib publishes proxies for; a proxy alone (nwot) ranks accuracy, the plain one does not."""
+    res = subprocess.run([sys.executable, str(PROXIES_BENCH), "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 2 and "not found" in res.stderr and "Traceback" not in res.stderr
+    if not (data_dir / "nb201_zc_naslib_subset.csv").is_file():
+        pytest.skip(f"{data_dir / 'nb201_zc_naslib_subset.csv'} not found")
+    out = tmp_path / "proxies.json"
+    res = subprocess.run([sys.executable, str(PROXIES_BENCH), "--data-dir", str(data_dir), "--datasets", "cifar10",
+                          "--sizes", "25", "--seeds", "1", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "cifar10: 723 cells with every proxy" in res.stderr
+    by = {r["configuration"]: r for r in json.loads(out.read_text())["results"]}
+    assert {"gp · tabular", "gp · tabular + proxies", "xgboost · tabular", "xgboost · tabular + proxies"} <= set(by)
+    assert by["nwot alone"]["spearman_median"] > 0.7 and by["plain alone"]["spearman_median"] < 0.2
+    assert all(r["n_train"] == 25 and r["n_test"] == 698 for r in by.values())
