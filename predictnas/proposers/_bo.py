@@ -90,6 +90,8 @@ class BayesOptProposer(Proposer):
         max_baseline: Observed trials the acquisition improves on (``X_baseline``): the best
             non-dominated fronts up to this many.
         nehvi_limit: Complete trials up to which ``"auto"`` uses ``qLogNEHVI`` for 2 objectives.
+        min_success: After failures, the shortlist leaves out candidates whose probability of
+            success is below this while a quarter of the shortlist remains.
     """
 
     use_when: ClassVar[str] = ("the default: evaluations are expensive (training, a supernet, a benchmark lookup you "
@@ -100,7 +102,7 @@ class BayesOptProposer(Proposer):
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
                  refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
                  feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
-                 nehvi_limit: int = 200) -> None:
+                 nehvi_limit: int = 200, min_success: float = 0.8) -> None:
         from predictnas.encoders import ENCODERS
         from predictnas.surrogates import SURROGATES
 
@@ -124,6 +126,9 @@ class BayesOptProposer(Proposer):
         self.refit_growth, self.exhaustive_limit, self.generations = float(refit_growth), exhaustive_limit, generations
         self.feasibility, self.max_points, self.max_baseline = bool(feasibility), max_points, max_baseline
         self.nehvi_limit = nehvi_limit
+        if not 0 <= min_success < 1:
+            raise InvalidSpecError(f"min_success must be in [0, 1); got {min_success!r}.")
+        self.min_success = float(min_success)
         self._space: SearchSpace | None = None
         self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)
         self._priors: dict[str, Any] = {}  # warm start: GPs of earlier studies by data hash (a pure cache)
@@ -349,7 +354,7 @@ class BayesOptProposer(Proposer):
         if (likely >= 0.01).sum() >= self.shortlist:
             candidates = np.flatnonzero(likely >= 0.01)
         if p_success is not None:  # candidates more likely to fail than not: only when nothing else is left
-            likely_ok = candidates[p_success[candidates] >= 0.5]
+            likely_ok = candidates[p_success[candidates] >= self.min_success]
             candidates = likely_ok if len(likely_ok) >= min(self.shortlist, len(candidates)) // 4 else candidates
         if F.shape[1] == 1:
             return candidates[np.argsort(F[candidates, 0], kind="stable")[: self.shortlist]]
