@@ -21,3 +21,17 @@ def test_transfer_benchmark_scores_every_budget_from_the_run_itself(tmp_path, da
     for mode in ("warm", "cold"):
         assert set(pair[mode]["hv_ratio"]) == {"10"} and set(pair[mode]["evals_to_hv"]) == {"0.99", "0.999"}
         assert 0 < pair[mode]["hv_ratio"]["10"][0] <= 1
+
+
+def test_recall_script_lists_the_reachable_front_and_what_was_missed(tmp_path, data_dir):
+    script = REPO / "benchmarks" / "recall.py"
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 2 and "not found" in res.stderr and "Traceback" not in res.stderr
+    if not (data_dir / "nb201_core.csv").is_file():
+        pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--budget", "16"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "true front: 20 rows, 12 reachable" in res.stdout
+    assert sum(line.startswith("row ") for line in res.stdout.splitlines()) == 12
+    assert "missed; nearest evaluated row" in res.stdout and "HV ratio" in res.stdout
