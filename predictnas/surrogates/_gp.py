@@ -171,11 +171,11 @@ class GPSurrogate(Surrogate):
 
         ``calibrated`` (default): ``k`` is the ``level`` quantile of the absolute standardised
         residuals of 10-fold cross-validation, each fold's GP fitted anew (hyperparameters
-        included), per objective; computed once per model (10 fits). A GP's own Gaussian interval
-        covered 76 % instead of 90 % of NAS-Bench-201 accuracies, and leave-one-out residuals with
-        the hyperparameters fitted on all the data were as optimistic (maximum likelihood fits the
-        noise to the training points). Otherwise ``k`` is the Gaussian quantile (the proposer's
-        optimism uses that).
+        included), per objective; computed once per model (10 fits; below 20 training rows the
+        Gaussian quantile). A GP's own Gaussian interval covered 76 % instead of 90 % of
+        NAS-Bench-201 accuracies, and leave-one-out residuals with the hyperparameters fitted on all
+        the data were as optimistic (maximum likelihood fits the noise to the training points).
+        Otherwise ``k`` is the Gaussian quantile (the proposer's optimism uses that).
         """
         from scipy.stats import norm
 
@@ -185,13 +185,12 @@ class GPSurrogate(Surrogate):
 
     def _cv_quantile(self, level: float, folds: int = 10) -> np.ndarray:
         """``(m,)``: the ``level`` quantile of ``|z - mu| / sigma`` over held-out training rows, in
-        each fold model's own space (at least 2 rows per fold; the Gaussian quantile below 6 rows)."""
+        each fold model's own space (the Gaussian quantile with fewer than 2 rows per fold)."""
         import torch
         from scipy.stats import norm
 
         X, Y = self._data
-        folds = min(folds, len(X) // 2)
-        if folds < 3:
+        if len(X) < 2 * folds:  # too few rows to estimate a quantile of held-out residuals
             return np.full(Y.shape[1], norm.ppf(0.5 + level / 2))
         if self._cv is None:
             scores = np.zeros_like(Y)
