@@ -92,6 +92,8 @@ class BayesOptProposer(Proposer):
         nehvi_limit: Complete trials up to which ``"auto"`` uses ``qLogNEHVI`` for 2 objectives.
         min_success: After failures, the shortlist leaves out candidates whose probability of
             success is below this while a quarter of the shortlist remains.
+        success_caution: The probability of success is the success GP's mean less this many
+            standard deviations: cells unlike any evaluated one count as less safe.
     """
 
     use_when: ClassVar[str] = ("the default: evaluations are expensive (training, a supernet, a benchmark lookup you "
@@ -102,7 +104,7 @@ class BayesOptProposer(Proposer):
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
                  refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
                  feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
-                 nehvi_limit: int = 200, min_success: float = 0.8) -> None:
+                 nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5) -> None:
         from predictnas.encoders import ENCODERS
         from predictnas.surrogates import SURROGATES
 
@@ -128,7 +130,9 @@ class BayesOptProposer(Proposer):
         self.nehvi_limit = nehvi_limit
         if not 0 <= min_success < 1:
             raise InvalidSpecError(f"min_success must be in [0, 1); got {min_success!r}.")
-        self.min_success = float(min_success)
+        if not success_caution >= 0:
+            raise InvalidSpecError(f"success_caution must be >= 0; got {success_caution!r}.")
+        self.min_success, self.success_caution = float(min_success), float(success_caution)
         self._space: SearchSpace | None = None
         self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)
         self._priors: dict[str, Any] = {}  # warm start: GPs of earlier studies by data hash (a pure cache)
@@ -184,7 +188,7 @@ class BayesOptProposer(Proposer):
         if not pool:
             return fresh_random(ctx, n, rng, taken)
         with clock("shortlist"):
-            p_success = np.clip(success.predict(X_pool)[0][:, 0], 0.01, 1.0) if success is not None else None
+            p_success = self._p_success(success, X_pool) if success is not None else None
             short = self._shortlist(targets, model, X_pool, p_success)
         with clock("acquisition"):
             _, violation = targets.exact_values([t.arch for t in done])
@@ -295,6 +299,12 @@ class BayesOptProposer(Proposer):
             X, y = X[rows], y[rows]
         with seeded_torch(0):
             return GPSurrogate(groups=self._groups(X.shape[1]), warp=None).fit(X, y[:, None])
+
+    def _p_success(self, success: Any, X: np.ndarray) -> np.ndarray:
+        """``(n,)`` probability of success: the success GP's mean less ``success_caution`` of its
+        std (unexplored cells near successes count as less safe), clipped to [0.01, 1]."""
+        mean, std = success.predict(X)
+        return np.clip(mean[:, 0] - self.success_caution * std[:, 0], 0.01, 1.0)
 
     def _groups(self, width: int) -> list[list[int]]:
         """Column groups of the model inputs: the features' groups, the exact objectives, then
