@@ -193,7 +193,8 @@ def _portable_log_ehvi() -> None:
 
 def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: list[Callable[..., Any]] | None,
              base: Any, Y_obs: Any, ref: Any, mc_samples: int, seed: int) -> Callable[[int, Any], Any]:
-    """``build(step, X_pending)``: the acquisition function of one greedy step."""
+    """``build(step, X_pending)``: the acquisition function of one greedy step. For ``"qlogehvi"``
+    the second argument is the front to improve on, ``(k, n_objectives)`` (see :func:`_believer_batch`)."""
     import torch
     from botorch.acquisition.logei import qLogNoisyExpectedImprovement
     from botorch.acquisition.multi_objective.logei import (
@@ -217,12 +218,11 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
     cache_root = am.kind == "posterior"
 
     def build(step: int, X_pending: Any) -> Any:
-        if mode == "qlogehvi":  # X_pending: the front to improve on, (k, n_objectives) (see _believer_batch)
+        if mode == "qlogehvi":
             from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 
-            front = X_pending
             return qLogExpectedHypervolumeImprovement(
-                model=am.model, ref_point=ref, partitioning=FastNondominatedPartitioning(ref_point=ref, Y=front),
+                model=am.model, ref_point=ref, partitioning=FastNondominatedPartitioning(ref_point=ref, Y=X_pending),
                 sampler=sampler(), objective=GenericMCMultiOutputObjective(objectives), constraints=constraints)
         if mode == "qlognehvi":
             return qLogNoisyExpectedHypervolumeImprovement(

@@ -128,10 +128,10 @@ class BayesOptProposer(Proposer):
         self.refit_growth, self.exhaustive_limit, self.generations = float(refit_growth), exhaustive_limit, generations
         self.feasibility, self.max_points, self.max_baseline = bool(feasibility), max_points, max_baseline
         self.nehvi_limit = nehvi_limit
-        if not 0 <= min_success < 1:
-            raise InvalidSpecError(f"min_success must be in [0, 1); got {min_success!r}.")
-        if not success_caution >= 0:
-            raise InvalidSpecError(f"success_caution must be >= 0; got {success_caution!r}.")
+        for name, value, rule, allowed in (("min_success", min_success, lambda v: 0 <= v < 1, "a number in [0, 1)"),
+                                           ("success_caution", success_caution, lambda v: v >= 0, "a number >= 0")):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not rule(value):
+                raise InvalidSpecError(f"{name} must be {allowed}; got {value!r}.")
         self.min_success, self.success_caution = float(min_success), float(success_caution)
         self._space: SearchSpace | None = None
         self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)

@@ -88,7 +88,7 @@ class GPSurrogate(Surrogate):
 
         self._factors: list[Any] | None = None  # the cached Cholesky factors belong to one model
         self._data = (X, Y)  # for the calibration folds
-        self._cv: np.ndarray | None = None  # (n, m) sorted |standardised cross-validation residuals|
+        self._cv: np.ndarray | None = None  # (n, m) |standardised cross-validation residuals|
         self.warp_ = PowerWarp().fit(Y) if self.warp == "power" else None
         Z = self.warp_.transform(Y) if self.warp_ is not None else Y
         dtype = getattr(torch, self.dtype)
@@ -173,10 +173,10 @@ class GPSurrogate(Surrogate):
         residuals of 10-fold cross-validation, each fold's GP fitted anew (hyperparameters
         included), per objective; computed once per model (10 fits; below 20 training rows the
         Gaussian quantile). A GP's own Gaussian interval covered 76 % instead of 90 % of
-        NAS-Bench-201 accuracies, and leave-one-out residuals with the hyperparameters fitted on all
-        the data were as optimistic (maximum likelihood fits the noise to the training points).
-        Otherwise ``k`` is the Gaussian quantile (the proposer's optimism uses that).
-        """
+        NAS-Bench-201 accuracies (``benchmarks/predictors.py``); leave-one-out residuals with the
+        hyperparameters of the full fit were tried and were too optimistic as well (maximum
+        likelihood fits the noise to the training points). Otherwise ``k`` is the Gaussian
+        quantile (the proposer's optimism uses that)."""
         from scipy.stats import norm
 
         mean, std = self.predict_model_space(X)
@@ -204,7 +204,7 @@ class GPSurrogate(Surrogate):
                 mean, std = model.predict_model_space(X[test])
                 Z = model.warp_.transform(Y[test]) if model.warp_ is not None else Y[test]
                 scores[test] = np.abs(Z - mean) / std
-            self._cv = np.sort(scores, axis=0)
+            self._cv = scores
         return np.quantile(self._cv, level, axis=0)
 
     def sample(self, X: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:

@@ -91,7 +91,7 @@ def test_surrogate_nsga2_proposer(nb201, table, all_F):
 def test_bad_options_are_clear_errors(nb201):
     for options, word in [({"acquisition": "ei"}, "acquisition"), ({"encoding": "x"}, "encoding"), ({"shortlist": 0}, "shortlist"),
                           ({"min_success": 1.5}, "min_success"), ({"nehvi_limit": 0}, "nehvi_limit"),
-                          ({"success_caution": -1}, "success_caution")]:
+                          ({"success_caution": -1}, "success_caution"), ({"min_success": "high"}, "min_success")]:
         with pytest.raises(InvalidSpecError, match=word):
             pn.create_study(space=nb201, objectives=OBJ, proposer_options=options)
     with pytest.raises(InvalidSpecError, match="surrogate"):
