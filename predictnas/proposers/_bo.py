@@ -354,7 +354,7 @@ class BayesOptProposer(Proposer):
         # optimism of beta of the model's own stds (a GP's calibrated intervals are for reporting)
         raw = {"calibrated": False} if isinstance(model, GPSurrogate) else {}
         low, high = model.interval(X_pool, level=2 * norm.cdf(self.beta) - 1, **raw)
-        F = -np.concatenate([high[:, :m_mod], X_pool[:, self._n_enc:]], axis=1)
+        F = -np.concatenate([high[:, :m_mod], X_pool[:, targets.exact_columns(self._n_enc)]], axis=1)
         likely = np.ones(len(X_pool))
         if targets.modelled_constraints:
             mean, std = model.predict(X_pool)

@@ -101,3 +101,17 @@ def test_a_study_definition_takes_warm_start_sources_relative_to_itself(source, 
     study, _ = run_definition(tmp_path / "s.toml")
     assert study.definition["warm_start"][0]["map"] == {"acc": "acc", "latency": "lat"}
     study.close()
+
+
+def test_the_shortlist_ranks_candidates_by_the_objectives_only(source, tmp_path, monkeypatch):
+    """The earlier studies' predictions are model inputs, not objectives: the shortlist's
+    non-dominated sorting sees the 2 objectives' optimistic bounds, not the 2 transfer columns
+    (which once entered it as objectives to maximise, predicted FLOPs included)."""
+    from predictnas.proposers import _bo
+
+    widths = []
+    rank = _bo._rank_and_crowding
+    monkeypatch.setattr(_bo, "_rank_and_crowding", lambda F, n: widths.append(F.shape[1]) or rank(F, n))
+    study = pn.create_study(space="nb201", objectives=OBJ, seed=1, warm_start=[source], proposer_options={"shortlist": 64})
+    study.optimize(_metrics(1.0), 16, batch_size=4)
+    assert widths and set(widths) == {2}
