@@ -35,3 +35,14 @@ def test_recall_script_lists_the_reachable_front_and_what_was_missed(tmp_path, d
     assert "true front: 20 rows, 12 reachable" in res.stdout
     assert sum(line.startswith("row ") for line in res.stdout.splitlines()) == 12
     assert "missed; nearest evaluated row" in res.stdout and "HV ratio" in res.stdout
+
+
+def test_nb201_proxies_script_scores_cells_and_says_clearly_when_the_data_is_missing(tmp_path, data_dir):
+    script = REPO / "benchmarks" / "nb201_proxies.py"
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode != 0 and "not found" in res.stderr and "Traceback" not in res.stderr
+    out = tmp_path / "with_synflow.csv"
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--limit", "8", "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "synflow: 8 classes" in res.stdout and not out.exists()  # --limit is a check: no file
