@@ -23,6 +23,11 @@ Configurations (``--grid default``), each an ablation of one choice:
   the predictions are the extra features;
 - ``gp`` / ``xgboost`` on the ``path`` and ``graph`` encodings.
 
+``--grid proxies`` (needs a ``synflow`` column: ``benchmarks/nb201_proxies.py`` writes the core
+table with one, for every cell): ``gp`` / ``xgboost`` on ``tabular`` without cheap statistics,
+with ``synflow``, with the 27 latencies, and with both; and ``synflow-alone`` (the score itself as
+the prediction: no training, no interval).
+
 Prints one line per configuration and size (medians over seeds) and writes JSON (``results``: one
 row per dataset x configuration x size).
 """
@@ -45,6 +50,7 @@ import predictnas as pn
 from predictnas.surrogates import ArchFeatures, make_surrogate, rank_quality
 
 TARGETS = {"cifar10": "cifar10_test_acc", "cifar100": "cifar100_test_acc"}
+PROXY_COLUMNS = ("synflow",)  # computed for every cell by benchmarks/nb201_proxies.py
 
 
 def load_table(path: Path, space: pn.SearchSpace) -> tuple[list[pn.Arch], dict[str, np.ndarray]]:
@@ -75,7 +81,9 @@ def cheap_groups(columns: dict[str, np.ndarray], dataset: str) -> dict[str, list
     own = tuple(f"{d}_" for d in TARGETS if d != dataset) + ("imagenet16_",)
     flops = [c for c in usable if ("flops" in c or "params" in c) and not c.startswith(own)]
     latency = [c for c in usable if "latency" in c]
-    return {"none": [], "flops": flops, "latency": latency, "flops+latency": flops + latency}
+    proxies = [c for c in usable if c in PROXY_COLUMNS]
+    return {"none": [], "flops": flops, "latency": latency, "flops+latency": flops + latency, "proxies": proxies,
+            "proxies+latency": proxies + latency}
 
 
 def configurations(grid: str) -> list[dict[str, Any]]:
@@ -85,6 +93,12 @@ def configurations(grid: str) -> list[dict[str, Any]]:
     rows = [config("xgboost-naive", "xgboost", "onehot")]
     if grid == "quick":
         return rows + [config("gp", "gp", "tabular"), config("xgboost", "xgboost", "tabular")]
+    if grid == "proxies":
+        rows.append(config("synflow-alone", "alone", "tabular", "proxies"))
+        for model in ("gp", "xgboost"):
+            rows += [config(model, model, "tabular"), config(model, model, "tabular", "proxies"),
+                     config(model, model, "tabular", "latency"), config(model, model, "tabular", "proxies+latency")]
+        return rows
     for model in ("gp", "xgboost", "xgboost-quantile"):
         rows += [config(model, model, "onehot"), config(model, model, "tabular")]
     rows.append(config("gp-nowarp", "gp", "tabular", warp=None))
@@ -114,7 +128,9 @@ def main() -> None:
     parser.add_argument("--datasets", default="cifar10,cifar100")
     parser.add_argument("--sizes", default="25,50,100,200")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--grid", choices=("quick", "default"), default="default")
+    parser.add_argument("--grid", choices=("quick", "default", "proxies"), default="default",
+                        help="proxies: with and without the table's synflow column (add it with "
+                             "benchmarks/nb201_proxies.py and pass --table PATH)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
@@ -138,6 +154,9 @@ def main() -> None:
         groups = cheap_groups(columns, dataset)
         print(f"{dataset}: target {target}; cheap statistics: flops = {groups['flops']}, "
               f"latency = {len(groups['latency'])} columns", file=sys.stderr)
+        if args.grid == "proxies" and not groups["proxies"]:
+            sys.exit(f"{path}: no proxy column ({', '.join(PROXY_COLUMNS)}); write a table with one: "
+                     "python benchmarks/nb201_proxies.py --out PATH, then --table PATH.")
         cache: dict[tuple[str, str, bool], tuple[np.ndarray, list[int], list[list[int]]]] = {}
         for config in configurations(args.grid):
             key = (config["encoding"], config["cheap"], config["pretrain"])
@@ -157,17 +176,26 @@ def main() -> None:
                         options["seed"] = seed
                     torch.manual_seed(seed)
                     t0 = time.perf_counter()
-                    model = make_surrogate(config["model"], **options).fit(X[train], y[train, None])
-                    mean, _ = model.predict(X[test])
-                    low, high = model.interval(X[test], 0.9)
+                    if config["model"] == "alone":  # the proxy as the prediction: no training, no interval
+                        mean = low = high = columns[groups["proxies"][0]][test, None]
+                    else:
+                        model = make_surrogate(config["model"], **options).fit(X[train], y[train, None])
+                        mean, _ = model.predict(X[test])
+                        low, high = model.interval(X[test], 0.9)
                     elapsed = time.perf_counter() - t0
-                    per_seed.append({**rank_quality(y[test], mean[:, 0], low[:, 0], high[:, 0], top=0.05), "seconds": elapsed})
+                    quality = rank_quality(y[test], mean[:, 0], low[:, 0], high[:, 0], top=0.05)
+                    if config["model"] == "alone":
+                        quality["coverage"] = float("nan")
+                    per_seed.append({**quality, "seconds": elapsed})
                 row = {"dataset": dataset, "surrogate": config["surrogate"], "encoding": config["encoding"],
                        "cheap": config["cheap"], "pretrain": config["pretrain"], "n_train": n, "n_test": len(archs) - n,
                        "seeds": args.seeds}
                 for metric, name in (("spearman", "spearman"), ("kendall", "kendall"), ("kendall_top", "kendall_top5"),
                                      ("coverage", "coverage90")):
-                    values = [s[metric] for s in per_seed]
+                    values = np.array([s[metric] for s in per_seed], dtype=float)
+                    if not np.isfinite(values).any():  # e.g. the coverage of a proxy alone
+                        row[f"{name}_median"], row[f"{name}_iqr"] = float("nan"), [float("nan")] * 2
+                        continue
                     row[f"{name}_median"] = float(np.nanmedian(values))
                     row[f"{name}_iqr"] = [float(v) for v in np.nanpercentile(values, [25, 75])]
                 row["fit_predict_s"] = statistics.median(s["seconds"] for s in per_seed)

@@ -298,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objective", action="append", required=True, metavar="COL:max|min", help="an objective (repeat)")
     p.add_argument("--cheap", action="append", metavar="COL", help="a column known before evaluation (repeat); "
                    "cheap-aware methods then also run as METHOD+cheap")
+    p.add_argument("--feature", action="append", metavar="COL", help="a column known before evaluation that is no "
+                   "objective (e.g. a zero-cost proxy; repeat): predictnas methods may use it as a model input, "
+                   "e.g. predictnas{features=COL}")
     p.add_argument("--constraint", action="append", metavar="COL<=V", help="an outcome constraint (repeat)")
     p.add_argument("--failures", metavar="SPEC", help="inject failed evaluations: random:RATE[:SEED] (a fixed, seeded "
                    "share of the rows) or op:NAME>=K (rows using op NAME on K or more edges)")

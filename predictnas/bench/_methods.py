@@ -6,6 +6,7 @@ method may carry proposer options: ``predictnas{exhaustive_limit=0,n_initial=4}`
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -57,8 +58,8 @@ def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int,
     study = create_study(space=problem.space, objectives=problem.study_objectives(use_cheap=use_cheap),
                          constraints=[str(c) for c in problem.constraints], proposer=PROPOSER_METHODS[method],
                          proposer_options=options, seed=seed)
-    if use_cheap:
-        study.cheap_function = problem.table.cheap_statistics
+    if use_cheap or problem.features:
+        study.cheap_function = functools.partial(problem.cheap_statistics, use_cheap=use_cheap)
     run = Run()
     while len(run.rows) < budget:
         started = time.perf_counter()

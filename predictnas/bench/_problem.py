@@ -11,7 +11,7 @@ import numpy as np
 from predictnas.evaluators import TableEvaluator
 from predictnas.exceptions import InvalidSpecError, PredictNASError
 from predictnas.pareto import hypervolume, pareto_mask, to_minimization
-from predictnas.spaces import SearchSpace
+from predictnas.spaces import Arch, SearchSpace
 from predictnas.types import Objective, OutcomeConstraint
 
 _OBJECTIVE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):(max|min)$")
@@ -41,12 +41,15 @@ class SearchProblem:
     cheap: list[str] = field(default_factory=list)
     constraints: list[OutcomeConstraint] = field(default_factory=list)
     failures: np.ndarray | None = None
+    features: list[str] = field(default_factory=list)
 
     @classmethod
     def from_args(cls, space: SearchSpace, table: str | Path, objectives: list[str], cheap: list[str],
-                  constraints: list[str], failures: str | None = None) -> SearchProblem:
-        """Parses ``COL:max`` / ``COL:min`` objectives, ``COL<=V`` constraints and a failure
-        injection (see :func:`failing_rows`)."""
+                  constraints: list[str], failures: str | None = None, features: list[str] | None = None) -> SearchProblem:
+        """Parses ``COL:max`` / ``COL:min`` objectives, ``COL<=V`` constraints, a failure
+        injection (see :func:`failing_rows`) and ``features``: columns known before evaluation
+        that are neither objectives nor constrained (e.g. a zero-cost proxy), given to
+        predictnas methods as cheap statistics (use them with ``predictnas{features=COL}``)."""
         parsed = []
         for text in objectives:
             match = _OBJECTIVE.match(text)
@@ -60,9 +63,20 @@ class SearchProblem:
         unknown = [c for c in cheap if c not in names and c not in {k.metric for k in cons}]
         if unknown:
             raise InvalidSpecError(f"--cheap {unknown}: not an objective or constrained column.")
+        features = list(features or [])
+        clash = [c for c in features if c in names or c in {k.metric for k in cons}]
+        if clash:
+            raise InvalidSpecError(f"--feature {clash}: an objective or constrained column; declare it --cheap instead.")
         metrics = {c: c for c in [*names, *(k.metric for k in cons)]}
-        evaluator = TableEvaluator(table, space, metrics, cheap=cheap)
-        return cls(space, evaluator, parsed, list(cheap), cons, failing_rows(evaluator, failures) if failures else None)
+        evaluator = TableEvaluator(table, space, metrics, cheap=[*cheap, *features])
+        return cls(space, evaluator, parsed, list(cheap), cons, failing_rows(evaluator, failures) if failures else None,
+                   features)
+
+    def cheap_statistics(self, arch: Arch, *, use_cheap: bool) -> dict[str, float]:
+        """What a predictnas method may know of ``arch`` before evaluating it: the ``features``
+        columns, and with ``use_cheap`` the ``cheap`` ones too."""
+        allowed = set(self.features) | (set(self.cheap) if use_cheap else set())
+        return {k: v for k, v in self.table.cheap_statistics(arch).items() if k in allowed}
 
     def __post_init__(self) -> None:
         rows = self.table.rows

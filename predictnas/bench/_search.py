@@ -99,7 +99,7 @@ def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int
             log(f"{name}: {seeds} seeds in {results[name]['wall_seconds']:.0f} s")
     return {
         "problem": {"objectives": [f"{c}:{'max' if d == 'maximize' else 'min'}" for c, d in problem.objectives],
-                    "cheap": problem.cheap, "constraints": [str(c) for c in problem.constraints],
+                    "cheap": problem.cheap, "features": problem.features, "constraints": [str(c) for c in problem.constraints],
                     "rows": len(problem.table.rows), "true_front_rows": len(problem.front_rows),
                     "one_per_class_hv_ratio_cap": problem.one_per_class_cap(),
                     "failing_rows": int(problem.failures.sum()) if problem.failures is not None else 0,
@@ -165,7 +165,7 @@ def main_search(args: Any) -> int:
 
     space = load_space(args.space)
     problem = SearchProblem.from_args(space, args.table, args.objective, args.cheap or [], args.constraint or [],
-                                      failures=args.failures)
+                                      failures=args.failures, features=args.feature)
     methods = _split_methods(args.methods)
     log = lambda text: print(text, file=sys.stderr)  # noqa: E731
     log(f"{len(problem.table.rows)} rows, true front: {len(problem.front_rows)} rows; methods {methods}")

@@ -46,7 +46,8 @@ class BayesOptProposer(Proposer):
     1. **Model.** The ``surrogate`` (a GP by default) on the ``encoding`` features models every
        objective not known exactly, and every constrained metric. Objectives declared ``cheap``
        that ``ctx.cheap`` knows are *not* modelled: they are exact feature columns, and the
-       acquisition reads them from the candidates' inputs. GP hyperparameters are refitted when
+       acquisition reads them from the candidates' inputs; so are the cheap statistics named in
+       ``features`` (e.g. a zero-cost proxy: inputs only). GP hyperparameters are refitted when
        the data grew by ``refit_growth`` (see :func:`refit_schedule`); in between the GP is only
        conditioned on the new data. When trials failed, a second GP on success (1) / failure (0)
        gives each candidate's probability of success (``feasibility``).
@@ -94,6 +95,8 @@ class BayesOptProposer(Proposer):
             success is below this while a quarter of the shortlist remains.
         success_caution: The probability of success is the success GP's mean less this many
             standard deviations: cells unlike any evaluated one count as less safe.
+        features: Cheap statistics (names ``ctx.cheap`` gives, e.g. a zero-cost proxy) added to
+            the model inputs, one kernel term for them; candidates without them are left out.
     """
 
     use_when: ClassVar[str] = ("the default: evaluations are expensive (training, a supernet, a benchmark lookup you "
@@ -104,7 +107,8 @@ class BayesOptProposer(Proposer):
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
                  refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
                  feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
-                 nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5) -> None:
+                 nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5,
+                 features: str | Sequence[str] = ()) -> None:
         from predictnas.encoders import ENCODERS
         from predictnas.surrogates import SURROGATES
 
@@ -133,6 +137,9 @@ class BayesOptProposer(Proposer):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not rule(value):
                 raise InvalidSpecError(f"{name} must be {allowed}; got {value!r}.")
         self.min_success, self.success_caution = float(min_success), float(success_caution)
+        self.features = (features,) if isinstance(features, str) else tuple(features)
+        if not all(isinstance(f, str) and f for f in self.features):
+            raise InvalidSpecError(f"features must be names of cheap statistics; got {features!r}.")
         self._space: SearchSpace | None = None
         self._fits: OrderedDict[str, Any] = OrderedDict()  # GP hyperparameter fits by data hash (a pure cache)
         self._priors: dict[str, Any] = {}  # warm start: GPs of earlier studies by data hash (a pure cache)
@@ -171,7 +178,7 @@ class BayesOptProposer(Proposer):
         self._prepare(ctx.space)
         self._ctx_priors = ctx.warm_start
         self._transfer = self._transfer_model(ctx) if ctx.warm_start else None
-        targets = Targets.of(ctx)
+        targets = Targets.of(ctx, self.features)
         done = list(ctx.complete)
         X, Y = self._inputs(targets, [t.arch for t in done]), targets.model_targets(done)
         exact = targets.exact_columns(self._n_enc)
@@ -307,13 +314,15 @@ class BayesOptProposer(Proposer):
         return np.clip(mean[:, 0] - self.success_caution * std[:, 0], 0.01, 1.0)
 
     def _groups(self, width: int) -> list[list[int]]:
-        """Column groups of the model inputs: the features' groups, the exact objectives, then
-        the warm-start predictions (each group gets its own kernel term)."""
+        """Column groups of the model inputs: the encoding's groups, the exact objectives, the
+        cheap-statistic ``features``, then the warm-start predictions (each group gets its own
+        kernel term)."""
         groups = [list(g) for g in self._features.groups_]
         n_transfer = 0 if self._transfer is None else sum(len(p.values) for p in self._ctx_priors)
-        exact_end = width - n_transfer
-        groups += [list(range(self._n_enc, exact_end))] if exact_end > self._n_enc else []
-        return groups + ([list(range(exact_end, width))] if n_transfer else [])
+        features_start = width - n_transfer - len(self.features)
+        groups += [list(range(self._n_enc, features_start))] if features_start > self._n_enc else []
+        groups += [list(range(features_start, width - n_transfer))] if self.features else []
+        return groups + ([list(range(width - n_transfer, width))] if n_transfer else [])
 
     def _pool(self, ctx: ProposalContext, targets: Targets, model: Any, rng: np.random.Generator,
               taken: set[str]) -> tuple[list[Arch], np.ndarray]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from predictnas.exceptions import InvalidSpecError
 from predictnas.proposers._base import ProposalContext
 from predictnas.spaces import Arch
 from predictnas.pareto import to_minimization
@@ -27,6 +28,7 @@ class Targets:
         modelled: Indices of modelled objectives (every objective when all would be exact).
         exact_constraints: Indices of constraints on exactly known metrics.
         modelled_constraints: Indices of constraints on modelled metrics.
+        features: Names of cheap statistics that are model inputs only (e.g. a zero-cost proxy).
     """
 
     ctx: ProposalContext
@@ -34,20 +36,28 @@ class Targets:
     modelled: tuple[int, ...]
     exact_constraints: tuple[int, ...]
     modelled_constraints: tuple[int, ...]
+    features: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, ctx: ProposalContext) -> Targets:
+    def of(cls, ctx: ProposalContext, features: Sequence[str] = ()) -> Targets:
+        """Raises ``InvalidSpecError`` when a requested feature is not a cheap statistic of ``ctx``."""
         known: set[str] = set()
         if ctx.cheap is not None and ctx.complete:
             probe = ctx.cheap([ctx.complete[0].arch])
             known = {k for k, v in probe.items() if np.isfinite(np.asarray(v, dtype=float)).all()}
+        missing = [f for f in features if f not in known]
+        if missing:
+            raise InvalidSpecError(
+                f"features={list(features)}: the study's cheap statistics give no {missing} "
+                f"(they give {sorted(known) or 'nothing'}); give the evaluator those statistics (e.g. "
+                "TableEvaluator(..., cheap=[...]), or study.cheap_function), or drop them from features.")
         exact = tuple(i for i, o in enumerate(ctx.objectives) if o.cheap and o.name in known)
         if len(exact) == len(ctx.objectives):
             exact = ()
         modelled = tuple(i for i in range(len(ctx.objectives)) if i not in exact)
         cons = ctx.constraints
         return cls(ctx, exact, modelled, tuple(i for i, c in enumerate(cons) if c.metric in known),
-                   tuple(i for i, c in enumerate(cons) if c.metric not in known))
+                   tuple(i for i, c in enumerate(cons) if c.metric not in known), tuple(features))
 
     @property
     def n_outputs(self) -> int:
@@ -63,9 +73,16 @@ class Targets:
 
     def inputs(self, features: Any, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
         """``(n, d)`` model inputs: ``features`` (an ``ArchFeatures``) of ``archs`` (or the given
-        ``encoded`` rows), then the exact objectives in maximisation form."""
+        ``encoded`` rows), the exact objectives in maximisation form, then the cheap statistics
+        named in :attr:`features` (NaN where unknown)."""
         enc = features.transform(archs) if encoded is None else encoded
-        return np.concatenate([enc, self.exact_values(archs)[0]], axis=1)
+        parts = [enc, self.exact_values(archs)[0]]
+        if self.features:
+            assert self.ctx.cheap is not None
+            stats = self.ctx.cheap(archs)
+            missing = np.full(len(archs), np.nan)
+            parts.append(np.stack([np.asarray(stats.get(f, missing), dtype=float) for f in self.features], axis=1))
+        return np.concatenate(parts, axis=1)
 
     def exact_values(self, archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray]:
         """``(F, violation)``: exact objectives ``(n, len(exact))`` in maximisation form (NaN if

@@ -128,9 +128,10 @@ def optimize(
 @contextlib.contextmanager
 def _cheap_source(study: Study, evaluator: Evaluator) -> Iterator[None]:
     """For the duration of a run, the study's cheap statistics come from this evaluator (when the
-    study has cheap objectives or constraints and the evaluator gives cheap statistics); the
-    study's own ``cheap_function`` is restored afterwards, so it never leaks into a later run."""
-    wants = any(o.cheap for o in study.objectives) or bool(study.constraints)
+    study has cheap objectives, constraints or a proposer that takes cheap statistics as
+    ``features``, and the evaluator gives cheap statistics); the study's own ``cheap_function`` is
+    restored afterwards, so it never leaks into a later run."""
+    wants = any(o.cheap for o in study.objectives) or bool(study.constraints) or bool(getattr(study.proposer, "features", ()))
     gives = type(evaluator).cheap_statistics is not Evaluator.cheap_statistics
     declared = [o.name for o in study.objectives if o.cheap]
     if declared and not gives and study.cheap_function is None:

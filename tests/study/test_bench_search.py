@@ -52,6 +52,22 @@ def test_bad_arguments_are_clear(tiny):
         SearchProblem.from_args(space, path, ["acc:max"], ["lat"], [])
     with pytest.raises(PredictNASError, match="no column"):
         SearchProblem.from_args(space, path, ["accuracy:max"], [], [])
+    with pytest.raises(PredictNASError, match=r"--feature \['cost'\]: an objective"):
+        SearchProblem.from_args(space, path, ["acc:max", "cost:min"], [], [], features=["cost"])
+
+
+def test_feature_columns_reach_predictnas_as_cheap_statistics_only(tiny):
+    """``--feature`` columns are cheap statistics of every predictnas run; cheap objectives only in
+    ``+cheap`` runs; neither is an evaluated value."""
+    space, path = tiny
+    problem = SearchProblem.from_args(space, path, ["acc:max", "cost:min"], ["cost"], [], features=["lat"])
+    arch = space.make_arch({"a": 1, "b": 2})
+    assert problem.cheap_statistics(arch, use_cheap=False) == {"lat": 2.0}
+    assert problem.cheap_statistics(arch, use_cheap=True) == {"cost": 5.0, "lat": 2.0}
+    assert set(problem.table.evaluate(arch).values) == {"acc", "cost"}
+    run = _methods.run_proposer(problem, "predictnas", seed=0, budget=6, batch_size=2, use_cheap=False,
+                                options={"features": "lat", "n_initial": 3})
+    assert len(set(run.rows)) == 6 and not any(run.failed)
 
 
 def test_benchmark_command_end_to_end(nb201_table, tmp_path, capsys, monkeypatch):

@@ -204,7 +204,33 @@ def test_lazy_greedy_picks_the_batch_that_full_greedy_picks(nb201, table, monkey
             return f(lambda rows: scored.__setitem__(f, scored[f] + len(rows)) or score(rows), stale)
 
         monkeypatch.setattr(_acquisition, "_lazy_rescore", counted)
-        proposer = BayesOptProposer(acquisition="qlogehvi", shortlist=128)
+        proposer = BayesOptProposer(acquisition=acquisition, shortlist=128)
         picks.append([nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))])
     assert picks[0] == picks[1] and len(set(picks[0])) == 8
     assert scored[full] == 7 * 128 and scored[lazy] < scored[full] / 2  # steps 2-8 rescored lazily
+
+
+def test_cheap_statistics_named_in_features_are_model_inputs(nb201, table, all_F):
+    """``features=`` adds cheap statistics that are no objective to the GP's inputs (their own
+    kernel term): an oracle statistic (the accuracy itself) gives a better front than none, and
+    a statistic the study cannot look up is a clear error."""
+    def oracle(arch):
+        return {"oracle": table.evaluate(arch).values["acc"]}
+
+    ratios = {}
+    for features in ((), "oracle"):
+        study = pn.create_study(space=nb201, objectives=OBJ, seed=2, proposer_options={"features": features})
+        study.cheap_function = oracle
+        while len(study.trials) < 20:
+            for trial in study.ask(4):
+                study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in OBJ})
+        ratios[features] = hv_ratio(study.objective_matrix(study.trials), all_F)
+    assert ratios["oracle"] > ratios[()], ratios
+    study = pn.create_study(space=nb201, objectives=OBJ, seed=2, proposer_options={"features": ["proxy"]})
+    study.cheap_function = oracle
+    for trial in study.ask(8):
+        study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in OBJ})
+    with pytest.raises(InvalidSpecError, match=r"features=\['proxy'\].*give no \['proxy'\].*they give \['oracle'\]"):
+        study.ask(4)
+    with pytest.raises(InvalidSpecError, match="features must be names"):
+        BayesOptProposer(features=[3])

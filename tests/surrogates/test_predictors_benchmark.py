@@ -21,12 +21,13 @@ def test_predictors_benchmark_writes_rows_for_every_configuration(tmp_path):
     rng = np.random.default_rng(0)
     with open(tmp_path / "nb201_core.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([*space.param_names, "cifar10_test_acc", "cifar10_flops_m", "cifar10_params_m", "pixel_latency", "label"])
+        writer.writerow([*space.param_names, "cifar10_test_acc", "cifar10_flops_m", "cifar10_params_m", "pixel_latency", "label",
+                         "synflow"])
         for arch in space.enumerate():
             conv = sum(v == "nor_conv_3x3" for v in arch.values()) * 3 + sum(v == "nor_conv_1x1" for v in arch.values())
             noise = zlib.crc32(repr(sorted(arch.items())).encode()) % 1000 / 1000
             writer.writerow([arch[p] for p in space.param_names] + [60 + 2 * conv + 3 * noise, 5 + 1.5 * conv, 0.1 * conv + 0.3,
-                                                                    conv + rng.normal(), "text"])
+                                                                    conv + rng.normal(), "text", noise])
     out = tmp_path / "results.json"
     res = subprocess.run([sys.executable, str(BENCH), "--data-dir", str(tmp_path), "--datasets", "cifar10", "--sizes", "25",
                           "--seeds", "1", "--grid", "quick", "--out", str(out)], capture_output=True, text=True, timeout=300)
@@ -40,6 +41,13 @@ def test_predictors_benchmark_writes_rows_for_every_configuration(tmp_path):
             assert key in row
         assert row["n_train"] == 25 and row["n_test"] == 15625 - 25
         assert 0.3 < row["spearman_median"] <= 1 and 0 < row["coverage90_median"] <= 1
+    res = subprocess.run([sys.executable, str(BENCH), "--data-dir", str(tmp_path), "--datasets", "cifar10", "--sizes", "25",
+                          "--seeds", "1", "--grid", "proxies", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    rows = {(r["surrogate"], r["cheap"]): r for r in json.loads(out.read_text())["results"]}
+    assert ("gp", "proxies") in rows and ("xgboost", "proxies+latency") in rows
+    alone = rows[("synflow-alone", "proxies")]  # the column itself: the noise term of the accuracy
+    assert 0 < alone["spearman_median"] < 0.5 and np.isnan(alone["coverage90_median"])
 
 
 def test_predictors_benchmark_says_clearly_when_the_data_is_missing(tmp_path):
