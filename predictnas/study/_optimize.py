@@ -11,6 +11,8 @@ from concurrent import futures
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from predictnas.evaluators._base import Evaluator
 from predictnas.exceptions import InvalidSpecError, PredictNASError, StudyError
 from predictnas.study._assess import assess_if_due
@@ -138,6 +140,7 @@ def _cheap_source(study: Study, evaluator: Evaluator) -> Iterator[None]:
         raise InvalidSpecError(f"Objective(s) {declared} are declared cheap, but {type(evaluator).__name__} gives no "
                                "cheap statistics: give the evaluator those statistics (e.g. TableEvaluator(..., "
                                f"cheap={declared})), or declare the objective(s) not cheap.")
+    _check_features(study, evaluator, gives)
     previous = study.cheap_function
     if wants and gives:
         study.cheap_function = evaluator.cheap_statistics
@@ -145,6 +148,27 @@ def _cheap_source(study: Study, evaluator: Evaluator) -> Iterator[None]:
         yield
     finally:
         study.cheap_function = previous
+
+
+def _check_features(study: Study, evaluator: Evaluator, gives: bool) -> None:
+    """Before any evaluation: the cheap statistics the proposer takes as ``features`` must come
+    from somewhere (else the first model-based step would stop the run, trials already spent)."""
+    features = list(getattr(study.proposer, "features", ()))
+    if not features or (study.cheap_function is not None and not gives):
+        return
+    if not gives:
+        raise InvalidSpecError(f"The proposer takes the cheap statistics {features} as features, but "
+                               f"{type(evaluator).__name__} gives no cheap statistics: give the evaluator them (e.g. "
+                               f"TableEvaluator(..., cheap={features})), or drop the proposer option features.")
+    try:
+        probe = evaluator.cheap_statistics(study.space.sample(1, rng=np.random.default_rng(0))[0])
+    except Exception:  # an architecture the source does not know: the step checks again
+        return
+    missing = [f for f in features if f not in probe]
+    if missing:
+        raise InvalidSpecError(f"The proposer takes the cheap statistics {features} as features, but "
+                               f"{type(evaluator).__name__} gives no {missing} (it gives {sorted(probe) or 'nothing'}): "
+                               f"fix the names in the proposer option features, or give the evaluator them.")
 
 
 class _Loop:

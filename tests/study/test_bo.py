@@ -238,3 +238,8 @@ def test_cheap_statistics_named_in_features_are_model_inputs(nb201, table, all_F
     study = pn.create_study(space=nb201, objectives=OBJ, seed=2, proposer_options={"features": "latency", "n_initial": 4})
     study.optimize(pn.TableEvaluator(table.path, nb201, ["acc", "flops"], cheap=["latency"]), 12, batch_size=4)
     assert [p["model"] for p in study.proposals] == ["random", "gp", "gp"] and study.cheap_function is None
+    # a name the evaluator does not give stops the run before anything is evaluated
+    study = pn.create_study(space=nb201, objectives=OBJ, seed=2, proposer_options={"features": "latncy"})
+    with pytest.raises(InvalidSpecError, match=r"gives no \['latncy'\] \(it gives \['latency'\]\)"):
+        study.optimize(pn.TableEvaluator(table.path, nb201, ["acc", "flops"], cheap=["latency"]), 12, batch_size=4)
+    assert not study.trials
