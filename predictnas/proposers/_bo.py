@@ -97,6 +97,8 @@ class BayesOptProposer(Proposer):
             standard deviations: cells unlike any evaluated one count as less safe.
         features: Cheap statistics (names ``ctx.cheap`` gives, e.g. a zero-cost proxy) added to
             the model inputs, one kernel term for them; candidates without them are left out.
+        lazy: Greedy steps after the first rescore only candidates whose last value could still
+            win (lazy greedy); ``False`` rescores every candidate at every step.
     """
 
     use_when: ClassVar[str] = ("the default: evaluations are expensive (training, a supernet, a benchmark lookup you "
@@ -108,7 +110,7 @@ class BayesOptProposer(Proposer):
                  refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
                  feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
                  nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5,
-                 features: str | Sequence[str] = ()) -> None:
+                 features: str | Sequence[str] = (), lazy: bool = True) -> None:
         from predictnas.encoders import ENCODERS
         from predictnas.surrogates import SURROGATES
 
@@ -137,6 +139,7 @@ class BayesOptProposer(Proposer):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not rule(value):
                 raise InvalidSpecError(f"{name} must be {allowed}; got {value!r}.")
         self.min_success, self.success_caution = float(min_success), float(success_caution)
+        self.lazy = bool(lazy)
         self.features = (features,) if isinstance(features, str) else tuple(features)
         if not all(isinstance(f, str) and f for f in self.features):
             raise InvalidSpecError(f"features must be names of cheap statistics; got {features!r}.")
@@ -212,7 +215,7 @@ class BayesOptProposer(Proposer):
             am = model.acquisition_model(support, n_samples=mc, rng=rng)
             picked = select_batch(am, problem, X_baseline=X[base], X_cand=X_pool[short], X_pending=X_pending, q=n, mode=mode,
                                   mc_samples=mc, seed=int(rng.integers(2**31)),
-                                  log_weights=np.log(p_success[short]) if p_success is not None else None)
+                                  log_weights=np.log(p_success[short]) if p_success is not None else None, lazy=self.lazy)
         self.last_step["phase_seconds"] = clock.seconds
         out = [pool[short[i]] for i in picked]
         taken.update(ctx.space.canonical_key(a) for a in out)

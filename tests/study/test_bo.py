@@ -180,9 +180,9 @@ def test_the_acquisition_switches_by_objectives_and_data_size_and_is_recorded(nb
 @pytest.mark.parametrize(("acquisition", "cheap"), [("qlogehvi", False), ("qlogehvi", True), ("qlognehvi", True)])
 def test_lazy_greedy_picks_the_batch_that_full_greedy_picks(nb201, table, monkeypatch, acquisition, cheap):
     """qLogEHVI (3 objectives) and qLogNEHVI (2) rescored lazily (only candidates whose last value
-    could still win) choose the same batch of 8 as rescoring every candidate at every greedy step."""
-    import torch
-
+    could still win) choose the same batch of 8 here as ``lazy=False`` (every candidate rescored
+    at every greedy step), rescoring fewer than half the rows. (Exact for qLogEHVI up to the log
+    smoothing; for qLogNEHVI approximate: whole benchmark runs can diverge, see the README.)"""
     from predictnas.proposers import _acquisition
 
     objectives = [pn.Objective("acc", "maximize"), pn.Objective("flops", "minimize", cheap=cheap)]
@@ -190,24 +190,17 @@ def test_lazy_greedy_picks_the_batch_that_full_greedy_picks(nb201, table, monkey
         objectives.append(pn.Objective("latency", "minimize"))
     study = run(nb201, table, "random", 40, objectives=objectives, cheap=cheap, seed=5)
     ctx = study._context()
-
-    def full(score, stale):
-        values = score(torch.arange(len(stale)))
-        values[~torch.isfinite(stale)] = -torch.inf
-        return values, int(values.argmax())
-
     picks, scored = [], {}
-    lazy = _acquisition._lazy_rescore
-    for rescore in (lazy, full):
-        def counted(score, stale, f=rescore):
-            scored[f] = scored.get(f, 0)
-            return f(lambda rows: scored.__setitem__(f, scored[f] + len(rows)) or score(rows), stale)
+    for name in ("_lazy_rescore", "_full_rescore"):
+        def counted(score, stale, f=getattr(_acquisition, name), name=name):
+            return f(lambda rows: scored.__setitem__(name, scored.get(name, 0) + len(rows)) or score(rows), stale)
 
-        monkeypatch.setattr(_acquisition, "_lazy_rescore", counted)
-        proposer = BayesOptProposer(acquisition=acquisition, shortlist=128)
+        monkeypatch.setattr(_acquisition, name, counted)
+    for lazy in (True, False):
+        proposer = BayesOptProposer(acquisition=acquisition, shortlist=128, lazy=lazy)
         picks.append([nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))])
     assert picks[0] == picks[1] and len(set(picks[0])) == 8
-    assert scored[full] == 7 * 128 and scored[lazy] < scored[full] / 2  # steps 2-8 rescored lazily
+    assert scored["_full_rescore"] == 7 * 128 and scored["_lazy_rescore"] < scored["_full_rescore"] / 2
 
 
 def test_cheap_statistics_named_in_features_are_model_inputs(nb201, table, all_F):
