@@ -84,8 +84,9 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
     ref = torch.as_tensor(problem.ref_point, dtype=torch.float64)
     build = _builder(am, mode, objectives, constraints, base, Y_obs, ref, mc_samples, seed)
     bonus = torch.as_tensor(log_weights, dtype=torch.float64) if log_weights is not None else None
+    rescore = _lazy_rescore if lazy else _full_rescore
     if mode == "qlogehvi":
-        return _believer_batch(am, build, objectives, problem.constraints, cand, pending, Y_obs, bonus, q, lazy)
+        return _believer_batch(am, build, objectives, problem.constraints, cand, pending, Y_obs, bonus, q, rescore)
     chosen: list[int] = []
     acq, values = None, None
     with warnings.catch_warnings():
@@ -109,7 +110,7 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
                 values[chosen] = -torch.inf
                 best = int(values.argmax())
             else:
-                values, best = _lazy_rescore(score, values) if lazy else _full_rescore(score, values)
+                values, best = rescore(score, values)
             chosen.append(best)
             values[best] = -torch.inf
     return chosen
@@ -117,11 +118,11 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
 
 def _believer_batch(am: Any, build: Callable[[int, Any], Any], objectives: Callable[..., Any],
                     bounds: Sequence[tuple[int, float, float]], cand: Any, pending: Any, Y_obs: Any,
-                    bonus: Any, q: int, lazy: bool = True) -> list[int]:
+                    bonus: Any, q: int, rescore: Callable[..., tuple[Any, int]]) -> list[int]:
     """Greedy batch for ``"qlogehvi"``: the front to improve on is the observed one plus, as
     "Kriging believer", the posterior mean of each pending or chosen row predicted to meet the
     modelled constraints. Each candidate is scored on its own (q = 1), so its posterior samples
-    are drawn once for all steps, and later steps rescore lazily (:func:`_lazy_rescore`)."""
+    are drawn once for all steps, and later steps ``rescore`` (:func:`_lazy_rescore` by default)."""
     import torch
 
     def believed(Z: Any, X: Any) -> Any:  # (k, n_objectives) rows of the believed front
@@ -156,7 +157,7 @@ def _believer_batch(am: Any, build: Callable[[int, Any], Any], objectives: Calla
             values = score(torch.arange(len(cand)))
             best = int(values.argmax())
         else:
-            values, best = _lazy_rescore(score, values) if lazy else _full_rescore(score, values)
+            values, best = rescore(score, values)
         chosen.append(best)
         values[best] = -torch.inf
     return chosen

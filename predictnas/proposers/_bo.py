@@ -132,14 +132,17 @@ class BayesOptProposer(Proposer):
         self.acquisition, self.encoding, self.n_initial = acquisition, encoding, n_initial
         self.pool_size, self.shortlist, self.mc_samples, self.beta = pool_size, shortlist, mc_samples, float(beta)
         self.refit_growth, self.exhaustive_limit, self.generations = float(refit_growth), exhaustive_limit, generations
-        self.feasibility, self.max_points, self.max_baseline = bool(feasibility), max_points, max_baseline
+        for name, flag in (("feasibility", feasibility), ("lazy", lazy)):
+            if not isinstance(flag, bool):  # "False" from a command line would be truthy
+                raise InvalidSpecError(f"{name} must be true or false; got {flag!r}.")
+        self.feasibility, self.max_points, self.max_baseline = feasibility, max_points, max_baseline
         self.nehvi_limit = nehvi_limit
         for name, value, rule, allowed in (("min_success", min_success, lambda v: 0 <= v < 1, "a number in [0, 1)"),
                                            ("success_caution", success_caution, lambda v: v >= 0, "a number >= 0")):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not rule(value):
                 raise InvalidSpecError(f"{name} must be {allowed}; got {value!r}.")
         self.min_success, self.success_caution = float(min_success), float(success_caution)
-        self.lazy = bool(lazy)
+        self.lazy = lazy
         self.features = (features,) if isinstance(features, str) else tuple(features)
         if not all(isinstance(f, str) and f for f in self.features):
             raise InvalidSpecError(f"features must be names of cheap statistics; got {features!r}.")

@@ -76,22 +76,21 @@ class Targets:
         ``encoded`` rows), the exact objectives in maximisation form, then the cheap statistics
         named in :attr:`features` (NaN where unknown)."""
         enc = features.transform(archs) if encoded is None else encoded
-        parts = [enc, self.exact_values(archs)[0]]
-        if self.features:
-            assert self.ctx.cheap is not None
-            stats = self.ctx.cheap(archs)
+        stats = self._lookup(archs) if self.features else None  # one lookup for both parts
+        parts = [enc, self.exact_values(archs, stats)[0]]
+        if stats is not None:
             missing = np.full(len(archs), np.nan)
             parts.append(np.stack([np.asarray(stats.get(f, missing), dtype=float) for f in self.features], axis=1))
         return np.concatenate(parts, axis=1)
 
-    def exact_values(self, archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray]:
+    def exact_values(self, archs: Sequence[Arch], stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(F, violation)``: exact objectives ``(n, len(exact))`` in maximisation form (NaN if
-        unknown) and the summed violation ``(n,)`` of exact constraints (NaN if unknown)."""
+        unknown) and the summed violation ``(n,)`` of exact constraints (NaN if unknown).
+        ``stats``: ``ctx.cheap(archs)`` when the caller has it already."""
         n = len(archs)
         if not self.exact and not self.exact_constraints:
             return np.zeros((n, 0)), np.zeros(n)
-        assert self.ctx.cheap is not None
-        stats = self.ctx.cheap(archs)
+        stats = self._lookup(archs) if stats is None else stats
         objs = self.ctx.objectives
         F = _maximization(np.stack([np.asarray(stats[objs[i].name], dtype=float) for i in self.exact], axis=1),
                           [objs[i] for i in self.exact]) if self.exact else np.zeros((n, 0))
@@ -101,6 +100,10 @@ class Targets:
             values = np.asarray(stats[c.metric], dtype=float)
             violation = violation + (np.maximum(values - c.bound, 0) if c.op == "<=" else np.maximum(c.bound - values, 0))
         return F, violation
+
+    def _lookup(self, archs: Sequence[Arch]) -> dict[str, np.ndarray]:
+        assert self.ctx.cheap is not None
+        return self.ctx.cheap(archs)
 
     def constraint_specs(self) -> list[tuple[int, float, float]]:
         """Modelled constraints as ``(model output, sign, bound)``: ``sign * (output - bound) <= 0``

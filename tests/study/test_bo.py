@@ -227,6 +227,8 @@ def test_cheap_statistics_named_in_features_are_model_inputs(nb201, table, all_F
         study.ask(4)
     with pytest.raises(InvalidSpecError, match="features must be names"):
         BayesOptProposer(features=[3])
+    with pytest.raises(InvalidSpecError, match="lazy must be true or false; got 'False'"):
+        BayesOptProposer(lazy="False")  # as a command line's KEY=VALUE would give it
     # optimize() looks them up with the evaluator's cheap statistics (no objective is cheap here)
     study = pn.create_study(space=nb201, objectives=OBJ, seed=2, proposer_options={"features": "latency", "n_initial": 4})
     study.optimize(pn.TableEvaluator(table.path, nb201, ["acc", "flops"], cheap=["latency"]), 12, batch_size=4)
