@@ -8,7 +8,7 @@ stage, 10 classes; weights drawn with torch seed 0, the same for every cell) and
 without data:
 
 - ``synflow`` (Tanaka et al., 2020): ``log(1 + sum w * dR/dw)`` for ``R = sum f(1)`` with all
-  weights made positive, in float64 (``predictnas.supernets.PROXIES``); one input, ~0.05 s a cell.
+  weights made positive, in float64 (``predictnas.supernets.PROXIES``); one input per cell.
 
 Once per functionally distinct cell (6,466 classes of the space's canonical key), copied to every
 cell of the class. Writes the core table with the new columns appended (the input is third-party

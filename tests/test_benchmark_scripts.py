@@ -46,3 +46,13 @@ def test_nb201_proxies_script_scores_cells_and_says_clearly_when_the_data_is_mis
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "synflow: 8 classes" in res.stdout and not out.exists()  # --limit is a check: no file
+
+
+def test_lazy_greedy_script_compares_both_rescoring_rules(tmp_path, data_dir):
+    script = REPO / "benchmarks" / "lazy_greedy.py"
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode != 0 and "not found" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--budget", "12"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "seed 0, black-box, 12 evaluations: identical" in res.stdout and "HV ratio lazy 0." in res.stdout
