@@ -244,7 +244,7 @@ def corruption_cases(bench: Workbench) -> list[dict[str, Any]]:
         exported = bench.cli("export", str(path))  # first: what survived, before anything else runs
         survived = _parse_csv(exported.stdout) if exported.returncode == 0 else []
         status = bench.cli("status", str(path))
-        resume = bench.cli("resume", str(path), "--no-progress", "--budget", "130")
+        resume = bench.cli("resume", str(path), "--no-progress", "--trust", "--budget", "130")
         refused = status.returncode != 0 and resume.returncode != 0
         errors_clear = all(clear_error(r) for r in (exported, status, resume) if r.returncode != 0)
         intact_rows = _same_finished(survived, rows)
@@ -339,7 +339,7 @@ def _read_only_case(bench: Workbench, intact: Path, rows: list[dict[str, str]], 
         os.chmod(folder, 0o555)
     try:
         before = path.read_bytes()
-        resume = bench.cli("resume", str(path), "--no-progress", "--budget", "130", honour_permissions=True)
+        resume = bench.cli("resume", str(path), "--no-progress", "--trust", "--budget", "130", honour_permissions=True)
         status = bench.cli("status", str(path), honour_permissions=True)
         exported = bench.cli("export", str(path), honour_permissions=True)
         unchanged = path.read_bytes() == before
@@ -363,10 +363,10 @@ def _full_disk_case(bench: Workbench, intact: Path, rows: list[dict[str, str]]) 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failing write() instead of a killed process
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    resume = bench.cli("resume", str(path), "--no-progress", "--budget", "400", limits=limits)
+    resume = bench.cli("resume", str(path), "--no-progress", "--trust", "--budget", "400", limits=limits)
     survived = _export_rows(bench, path)
     grew = len(survived) > len(rows)
-    after = bench.cli("resume", str(path), "--no-progress", "--budget", "400")  # space again: finishes the study
+    after = bench.cli("resume", str(path), "--no-progress", "--trust", "--budget", "400")  # space again: finishes the study
     finished = after.returncode == 0 and len(_export_rows(bench, path)) >= 400
     ok = clear_error(resume) and survived[: len(rows)] == rows and finished
     return {"case": "disk full part-way (file size limit)", "refused": resume.returncode != 0,

@@ -68,6 +68,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _execution(args: argparse.Namespace) -> dict[str, Any]:
     """``optimize()`` keywords from --workers / --scheduler / --timeout / --retries."""
+    if args.workers is not None and args.workers < 1:
+        raise InvalidSpecError(f"--workers must be a positive integer; got {args.workers}.")
+    if args.timeout is not None and not args.timeout > 0:
+        raise InvalidSpecError(f"--timeout must be a positive number of seconds; got {args.timeout}.")
+    if args.retries < 0:
+        raise InvalidSpecError(f"--retries must be a non-negative integer; got {args.retries}.")
     options: dict[str, Any] = {"n_workers": args.workers, "timeout": args.timeout, "retries": args.retries}
     if args.scheduler:
         from predictnas.executors import dask_client
@@ -97,6 +103,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"study file: {study.path}", file=sys.stderr)
     with study:
         study.optimize(evaluator, show_progress=not args.no_progress, **execution)
+        study.check_saved()
         print(format_front(study))
     _write_report(study)
     return 0
@@ -108,11 +115,12 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from predictnas.study._summary import format_front
 
     execution = _execution(args)
-    with load_study(args.storage) as study:
+    with load_study(args.storage, trust=args.trust) as study:
         evaluator = build_evaluator(study.definition.get("evaluator"), study.space, show_progress=not args.no_progress)
         if args.budget is not None and args.budget != study.budget:
             study.set_budget(args.budget)
         study.optimize(evaluator, show_progress=not args.no_progress, **execution)
+        study.check_saved()
         print(format_front(study))
     _write_report(study)
     return 0
@@ -252,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Continue a study where its file stops (trials left running are re-run).")
     p.add_argument("storage", help="study file (.db)")
     p.add_argument("--budget", type=int, help="new total number of trials (default: the stored budget)")
+    p.add_argument("--trust", action="store_true", help="run the code this file names (entry points, an import folder, "
+                   "a checkpoint outside its folder; `status` lists them): only for a file whose writer you trust")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_execution_options(p)
     p.set_defaults(func=_cmd_resume)

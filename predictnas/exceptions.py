@@ -68,3 +68,12 @@ class EvaluationError(PredictNASError, RuntimeError):
 
 class OptionalDependencyError(PredictNASError, ImportError):
     """An optional dependency is missing."""
+
+
+class UntrustedStudyError(StudyError, PermissionError):
+    """A study file asks predictnas to load code (or write outside its folder) that the user has not
+    approved for it; the message names each item and how to approve it."""
+
+
+class SpaceExhaustedError(PredictNASError):
+    """Every architecture of the space has been proposed already."""

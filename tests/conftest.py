@@ -1,9 +1,14 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Approvals of study files' code go to a trust store of this test run (inherited by the command-line
+# runs the tests start), never to the user's own.
+os.environ["PREDICTNAS_TRUST_STORE"] = str(Path(tempfile.mkdtemp(prefix="predictnas-trust-")) / "trusted.json")
 
 
 def benchdata_dir() -> Path | None:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from predictnas.exceptions import PredictNASError
+from predictnas.exceptions import PredictNASError, SpaceExhaustedError
 from predictnas.spaces import Arch, SearchSpace
 from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, PriorStudy, objective_matrix
 
@@ -55,10 +55,6 @@ class ProposalContext:
         return np.array(
             [[c.violation(t.values[c.metric]) for c in self.constraints] for t in self.complete], dtype=np.float64
         ).reshape(len(self.complete), len(self.constraints))
-
-
-class SpaceExhaustedError(PredictNASError):
-    """Every architecture of the space has been proposed already."""
 
 
 class Proposer(abc.ABC):

@@ -35,5 +35,9 @@ def repair_study(source: str | Path, target: str | Path) -> tuple[StudyState, li
         damaged.close()
     if not state.definition:
         raise StudyError(f"{source}: its study definition is damaged; nothing can be repaired.")
+    from predictnas.study._trust import approve, is_approved
+
+    if is_approved(state.definition, source):  # the copy runs what the original was approved to run
+        approve(state.definition, target)
     StudyFile(target, create=True, initial=kept).close()
     return state, lost

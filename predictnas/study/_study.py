@@ -18,6 +18,7 @@ from predictnas.exceptions import (
     InvalidArchitectureError,
     InvalidSpecError,
     InvalidValuesError,
+    SpaceExhaustedError,
     StudyError,
     StudyFileDamagedError,
 )
@@ -42,7 +43,7 @@ class Study:
     an uninterrupted one would.
     """
 
-    def __init__(self, file: StudyFile, *, proposer: Proposer | None = None) -> None:
+    def __init__(self, file: StudyFile, *, proposer: Proposer | None = None, trust: bool = False) -> None:
         self._file = file
         self._state = StudyState()
         self._replay()
@@ -58,7 +59,13 @@ class Study:
         from predictnas.study._warmstart import prior_studies
 
         self.warm_start = prior_studies(d.get("warm_start") or [], self.space)
-        self.proposer = proposer or rebuild_proposer(d["proposer"], d.get("surrogate"), where=str(file.path or "<memory>"))
+        self._proposer = proposer
+        if not file.readonly:  # a study read for status / export / report never builds its proposer
+            if file.path is not None:
+                from predictnas.study._trust import require_approved
+
+                require_approved(d, file.path, trust=trust, skip_proposer=proposer is not None)
+            self._proposer = proposer or rebuild_proposer(d["proposer"], d.get("surrogate"), where=str(file.path or "<memory>"))
         #: ``arch -> {name: value}`` of statistics known without evaluation (FLOPs, a latency table).
         #: Objectives declared ``cheap`` and constrained metrics it gives are known exactly to the
         #: proposer. ``optimize(evaluator)`` sets it to ``evaluator.cheap_statistics`` for the
@@ -88,6 +95,19 @@ class Study:
         self._replay()
 
     # -- read access ----------------------------------------------------------------------------
+    @property
+    def proposer(self) -> Proposer:
+        """The proposer that ``ask`` uses (a study loaded read-only has none: reading a study file
+        never loads the code it names)."""
+        if self._proposer is None:
+            raise StudyError(f"{self.path}: was loaded read-only, so its proposer was not built; load it with "
+                             "load_study(path) to ask for trials.")
+        return self._proposer
+
+    @proposer.setter
+    def proposer(self, proposer: Proposer) -> None:
+        self._proposer = proposer
+
     @property
     def path(self) -> Path | None:
         return self._file.path
@@ -280,9 +300,13 @@ class Study:
                                  "evaluator.cheap_statistics), or declare them not cheap.")
             rng = np.random.default_rng([self.seed, self._state.step])
             started = time.perf_counter()
-            proposed = self.proposer.propose(self._context(), n, rng=rng)
-            proposal = {"seconds": round(time.perf_counter() - started, 4),
-                        **_jsonable(dict(getattr(self.proposer, "last_step", None) or {}))}
+            ctx = self._context()
+            proposed = _new_and_distinct(self.proposer.propose(ctx, n, rng=rng), ctx)
+            report = _jsonable(dict(getattr(self.proposer, "last_step", None) or {}))
+            if not proposed:  # the proposer found nothing new: the rest of the space, in random order, or the end
+                proposed = _rest_of_space(ctx, n, rng)
+                report = {"model": "random (the proposer found no new architecture)"}
+            proposal = {"seconds": round(time.perf_counter() - started, 4), **report}
         else:
             try:
                 proposed = [self.space.make_arch(a) for a in archs]
@@ -420,6 +444,11 @@ class Study:
 
         optimize(self, evaluator, n_trials, **options)
 
+    def check_saved(self) -> None:
+        """Raises ``StudyWriteError`` when the study file on disk is no longer the one this study
+        wrote (deleted or replaced meanwhile; what it held is saved to a recovery file first)."""
+        self._file.check_same_file()
+
     def close(self) -> None:
         """Releases the study file (and its writer lock)."""
         self._file.close()
@@ -431,10 +460,37 @@ class Study:
         self.close()
 
 
+def _new_and_distinct(proposed: Sequence[Arch], ctx: ProposalContext) -> list[Arch]:
+    """The proposals without repeats and without architectures that already have a trial (a proposer
+    that breaks this contract, e.g. a batch larger than what is left, never costs an evaluation)."""
+    seen, out = set(ctx.seen_keys), []
+    for arch in proposed:
+        key = ctx.space.canonical_key(arch)
+        if key not in seen:
+            seen.add(key)
+            out.append(arch)
+    return out
+
+
+def _rest_of_space(ctx: ProposalContext, n: int, rng: np.random.Generator) -> list[Arch]:
+    """Up to ``n`` architectures without a trial, or ``SpaceExhaustedError`` when none is left."""
+    from predictnas.proposers._base import fresh_random
+
+    rest = fresh_random(ctx, n, rng, set(ctx.seen_keys))
+    if not rest:
+        raise SpaceExhaustedError(f"Space {ctx.space.name!r} is exhausted: each of its {len(ctx.seen_keys)} distinct "
+                                  "architectures has a trial; nothing was stored.")
+    return rest
+
+
 def _jsonable(value: Any) -> Any:
     try:
         json.dumps(value, allow_nan=False)
         return value
+    except RecursionError:
+        if isinstance(value, dict):
+            return {str(k): _jsonable(v) for k, v in value.items()}
+        return f"<not stored: a {type(value).__name__} nested too deeply to store>"
     except (TypeError, ValueError):
         if isinstance(value, dict):
             return {str(k): _jsonable(v) for k, v in value.items()}
@@ -547,10 +603,18 @@ def create_study(
         raise InvalidSpecError(f"Space {space.name!r} has no spec, so a study file could not rebuild it: build it with "
                                "load_space(...) or space_from_spec({...}) instead of SearchSpace(...).")
     objs = [Objective(k, v) for k, v in objectives.items()] if isinstance(objectives, Mapping) else list(objectives)
+    from predictnas._text import check_name
+
+    for o in objs:
+        check_name(o.name, "objective name")
+    if name is not None:
+        check_name(name, "study name")
     if len(objs) < 1 or len({o.name for o in objs}) != len(objs):
         raise InvalidSpecError(f"A study needs one or more objectives with distinct names; got {[o.name for o in objs]}.")
     parsed = [OutcomeConstraint.parse(c) for c in constraints]
     record = proposer_record(proposer, proposer_options)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InvalidSpecError(f"seed must be a non-negative integer; got {seed!r}.")
     if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
         raise InvalidSpecError(f"budget must be a positive integer; got {budget!r}.")
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
@@ -575,6 +639,10 @@ def create_study(
     events: list[Event] = [(EventKind.CREATE.value, {"definition": definition})]
     instance = None if isinstance(proposer, str) else proposer
     Study(StudyFile(None, initial=events), proposer=instance).close()  # the definition must load, before any file exists
+    if storage is not None:  # the user's own definition: what it names is approved for this file
+        from predictnas.study._trust import approve
+
+        approve(definition, storage)
     file = StudyFile(storage, create=storage is not None, initial=events)
     return Study(file, proposer=instance)
 
@@ -600,7 +668,7 @@ def _check_surrogate_settings(settings: Mapping[str, Any] | None) -> dict[str, A
 
 
 def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = False,
-               proposer: Proposer | None = None) -> Study:
+               proposer: Proposer | None = None, trust: bool = False) -> Study:
     """Opens an existing study file to continue it (or to read it with ``readonly=True``).
 
     Args:
@@ -609,6 +677,10 @@ def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = F
             instead of refusing it.
         proposer: Use this proposer instead of rebuilding the recorded one (needed when the
             study was created with a proposer instance that cannot be rebuilt).
+        trust: Approve the code the file names (entry points, an import folder, a checkpoint
+            outside its folder) and record the approval. Without it, a writable load of a file
+            whose code you have not approved (one you received) raises ``UntrustedStudyError``
+            naming that code; a read-only load never runs any (see :mod:`predictnas.study._trust`).
 
     Raises:
         StudyNotFoundError, IncompatibleStudyFileError, StudyLockedError, StudyWriteError: with a
@@ -616,7 +688,7 @@ def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = F
     """
     file = StudyFile(storage, readonly=readonly, salvage=salvage)
     try:
-        return Study(file, proposer=proposer)
+        return Study(file, proposer=proposer, trust=trust)
     except (KeyError, TypeError, InvalidSpecError) as exc:
         file.close()
         raise IncompatibleStudyFileError(f"{storage}: the study definition inside is invalid ({exc}).") from None

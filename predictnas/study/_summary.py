@@ -7,11 +7,13 @@ import io
 import json
 from collections import Counter
 
+from predictnas._text import for_terminal
 from predictnas.study._study import Study
 from predictnas.types import TrialState
 
 
 def format_status(study: Study) -> str:
+    """The ``predictnas status`` summary (text from the file is shown terminal-safe)."""
     from predictnas.study._reference import table_reference
 
     counts = Counter(t.state for t in study.trials)
@@ -39,7 +41,20 @@ def format_status(study: Study) -> str:
                                                             "between runs)" if paused > 0 else ""))
     if study.proposals:
         lines.append(f"asks        {format_proposals(study.proposals)}")
-    return "\n".join(lines)
+    lines.append(f"code        {format_code(study)}")
+    return "\n".join(for_terminal(line) for line in lines)
+
+
+def format_code(study: Study) -> str:
+    """What resuming the study would run beyond predictnas's own parts, and whether it is approved."""
+    from predictnas.study._trust import code_manifest, is_approved
+
+    items = code_manifest(study.definition, study.path)
+    if not items:
+        return "predictnas's own parts only (nothing to approve)"
+    state = "approved here" if study.path is not None and is_approved(study.definition, study.path) else \
+        "NOT approved: `predictnas resume --trust` runs it"
+    return f"{state}: " + "; ".join(str(i) for i in items)
 
 
 def format_proposals(proposals: list[dict]) -> str:
@@ -63,7 +78,7 @@ def format_front(study: Study, *, max_rows: int = 25) -> str:
         lines.append(f"{t.number:6d}  {values}  {study.space.to_string(t.arch)}")
     if len(front) > max_rows:
         lines.append(f"... {len(front) - max_rows} more (see `predictnas export`)")
-    return "\n".join(lines)
+    return "\n".join(for_terminal(line) for line in lines)
 
 
 def export_trials(study: Study, fmt: str) -> str:
