@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import difflib
+import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from predictnas.exceptions import InvalidSpecError
 
 _RESERVED_TEXT = (",", "=", "|", "~", "+")  # characters architecture strings reserve
+
+
+MAX_SPEC_BYTES = 1_000_000
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A spec or study definition file as a dict; anything unreadable is one ``InvalidSpecError``
+    naming the file (not valid TOML or UTF-8, nested too deeply, larger than 1 MB)."""
+    try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise InvalidSpecError(f"is {path.stat().st_size:,} bytes; a spec may have at most {MAX_SPEC_BYTES:,}",
+                                   source=str(path))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidSpecError(f"is not valid TOML ({exc})", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise InvalidSpecError("is not UTF-8 text", source=str(path)) from None
+    except RecursionError:
+        raise InvalidSpecError("is nested too deeply to read (arrays or tables inside each other)", source=str(path)) from None
+    except OSError as exc:
+        raise InvalidSpecError(f"cannot be read ({exc.strerror})", source=str(path)) from None
 
 
 class SpecReader:

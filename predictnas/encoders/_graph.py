@@ -118,6 +118,9 @@ class GraphEncoder(Encoder):
         A[previous, -1] = 1
 
 
+MAX_PATH_FEATURES = 100_000
+
+
 class PathEncoder(Encoder):
     """Path encoding (White et al., BANANAS 2021) for cell spaces.
 
@@ -136,6 +139,11 @@ class PathEncoder(Encoder):
             )
         ops = [o for o in space.cell.ops if o not in space.cell.zero_ops]
         max_len = space.cell.n_nodes - 1
+        n_features = sum(len(ops) ** L for L in range(1, max_len + 1))
+        if n_features > MAX_PATH_FEATURES:
+            raise PredictNASError(
+                f"The path encoding of {space.name!r} ({space.cell.n_nodes} nodes, {len(ops)} ops) would have "
+                f"{n_features:.3g} features (at most {MAX_PATH_FEATURES:,}); use the graph or tabular encoding.")
         self.sequences_ = [seq for L in range(1, max_len + 1) for seq in itertools.product(ops, repeat=L)]
         self.index_ = {seq: i for i, seq in enumerate(self.sequences_)}
         self.feature_names_ = ["->".join(s) for s in self.sequences_]

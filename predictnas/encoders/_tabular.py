@@ -147,15 +147,21 @@ class CellStatistics:
                 if op in col:
                     out[b, col[op] - k] += 1
             live = self.cell.live_edges(arch)
-            lengths: dict[int, list[int]] = {0: [0]}  # node -> op count of every path reaching it
+            # node -> (paths reaching it, most ops, fewest ops along one): counted, not listed (a deep
+            # cell has exponentially many paths)
+            reach: dict[int, tuple[int, int, int]] = {0: (1, 0, 0)}
             for src, dst, op in sorted(live, key=lambda e: e[1]):
                 if op in col:
                     out[b, col[op]] += 1
+                if src not in reach:
+                    continue
                 step = 0 if op is OUTPUT_LINK or op in self.cell.identity_ops else 1
-                lengths.setdefault(dst, []).extend(n + step for n in lengths.get(src, ()))
-            paths = lengths.get(self.cell.output, [])
-            if paths:
-                out[b, 2 * k:] = [1, len(paths), max(paths), min(paths)]
+                n, longest, shortest = reach[src]
+                m, lo, sh = reach.get(dst, (0, -1, 1 << 62))
+                reach[dst] = (m + n, max(lo, longest + step), min(sh, shortest + step))
+            if self.cell.output in reach:
+                n, longest, shortest = reach[self.cell.output]
+                out[b, 2 * k:] = [1, n, longest, shortest]
         return out / self._scale
 
 

@@ -20,12 +20,14 @@ into the other, get different keys. Merging them would break the match with the 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from predictnas.spaces._arch import Value
 
 ZERO = "#"
+HASH_AFTER = 1024  # longest node expression kept as text (NAS-Bench-201's longest is 112 characters)
 OUTPUT_LINK = None  # op label of the implicit "loose end -> output" links in the inputs layout
 
 
@@ -102,7 +104,10 @@ class CellStructure:
                     terms.append(source)
                 else:
                     terms.append(f"({source})@{op}")
-            expr[node] = "+".join(sorted(terms)) if terms else ZERO
+            text = "+".join(sorted(terms)) if terms else ZERO
+            # a deep cell's expressions would grow exponentially (each repeats its inputs'): past
+            # HASH_AFTER characters a node stands for its expression's digest (same rule, same classes)
+            expr[node] = text if len(text) <= HASH_AFTER else "{" + hashlib.sha256(text.encode()).hexdigest()[:24] + "}"
         return expr[self.output]
 
     # -- NAS-Bench-201 strings -------------------------------------------------------------------

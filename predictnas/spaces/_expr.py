@@ -10,7 +10,11 @@ conditional expressions, list/tuple literals, and these functions:
 - ``abs``, ``min``, ``max``.
 
 An inactive parameter named directly evaluates to ``None``. The syntax tree is checked once at
-load time (no attribute access, subscripts, lambdas or other calls), then compiled.
+load time (no attribute access, subscripts, lambdas or other calls), then compiled. Expressions come
+from spec files and study files that may be someone else's, so they are bounded: at most
+``MAX_SOURCE`` characters, and ``**``, ``*`` and ``+`` refuse results over ``MAX_INT_BITS`` bits or
+``MAX_ITEMS`` characters / items (``9 ** 9 ** 9`` or ``'x' * 10 ** 10`` is an error, not a hang or
+a MemoryError); constant parts are checked when the expression is loaded.
 
 Example:
     >>> e = Expression("sum_of('*_width') <= 64", names={"a_width", "b_width"})
@@ -25,6 +29,8 @@ import fnmatch
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from predictnas.exceptions import InvalidSpecError
+
 _ALLOWED_NODES = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div,
     ast.FloorDiv, ast.Mod, ast.Pow, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.Compare, ast.Eq,
@@ -35,8 +41,55 @@ _GLOB_FUNCTIONS = ("sum_of", "max_of", "min_of", "count_of")
 _PLAIN_FUNCTIONS = {"abs": abs, "min": min, "max": max}
 
 
-class ExpressionError(ValueError):
-    """The expression is not valid; the message says why (the spec loader adds file and key)."""
+MAX_SOURCE = 1000
+MAX_INT_BITS = 4096
+MAX_ITEMS = 10_000
+
+
+class ExpressionError(InvalidSpecError):
+    """The expression is not valid, or cannot be evaluated; the message says why (the spec loader
+    adds file and key)."""
+
+
+def _too_large(op: str, a: Any, b: Any) -> ExpressionError:
+    return ExpressionError(f"{a!r:.40} {op} {b!r:.40} is too large for a condition (over {MAX_INT_BITS} bits or "
+                           f"{MAX_ITEMS} items)")
+
+
+def _pow(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1 and a.bit_length() * b > MAX_INT_BITS:
+        raise _too_large("**", a, b)
+    return a**b
+
+
+def _mul(a: Any, b: Any) -> Any:
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * max(n, 0) > MAX_ITEMS:
+            raise _too_large("*", a, b)
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise _too_large("*", a, b)
+    return a * b
+
+
+def _add(a: Any, b: Any) -> Any:
+    if isinstance(a, (str, list, tuple)) and isinstance(b, (str, list, tuple)) and len(a) + len(b) > MAX_ITEMS:
+        raise _too_large("+", a, b)
+    return a + b
+
+
+_GUARDS = {ast.Pow: ("__pn_pow", _pow), ast.Mult: ("__pn_mul", _mul), ast.Add: ("__pn_add", _add)}
+_GUARD_NAMESPACE = {name: fn for name, fn in _GUARDS.values()}
+
+
+class _Guarded(ast.NodeTransformer):
+    """Replaces ``a ** b``, ``a * b`` and ``a + b`` by calls of their size-checked versions."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        guard = _GUARDS.get(type(node.op))
+        if guard is None:
+            return node
+        return ast.copy_location(ast.Call(func=ast.Name(guard[0], ast.Load()), args=[node.left, node.right], keywords=[]), node)
 
 
 class Expression:
@@ -50,15 +103,36 @@ class Expression:
     def __init__(self, source: str, *, names: Collection[str]) -> None:
         if not isinstance(source, str) or not source.strip():
             raise ExpressionError("an expression must be a non-empty string")
+        if len(source) > MAX_SOURCE:
+            raise ExpressionError(f"{source[:40]!r}... is {len(source)} characters long; conditions may have at most {MAX_SOURCE}")
         try:
             tree = ast.parse(source.strip(), mode="eval")
         except SyntaxError as exc:
             raise ExpressionError(f"{source!r} is not a valid expression ({exc.msg})") from None
+        except (ValueError, RecursionError, MemoryError) as exc:  # e.g. an integer literal of 5,000 digits
+            raise ExpressionError(f"{source[:40]!r} is not a valid expression ({type(exc).__name__})") from None
         self.source = source.strip()
         self.names: tuple[str, ...] = tuple(sorted(self._check(tree, set(names))))
         self.globs: tuple[str, ...] = tuple(_collect_globs(tree))
-        self._code = compile(tree, "<expression>", "eval")
+        guarded = ast.fix_missing_locations(_Guarded().visit(tree))
+        self._check_constants(guarded)
+        self._code = compile(guarded, "<expression>", "eval")
         self._memo: dict[tuple[Any, ...], Any] = {}  # results by the values of `names` (no globs)
+
+    def _check_constants(self, tree: ast.AST) -> None:
+        """Evaluates each operation on constants alone once, so ``9 ** 9 ** 9`` fails at load time."""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _GUARD_NAMESPACE \
+                    and not any(isinstance(n, ast.Name) and n.id not in _GUARD_NAMESPACE for n in ast.walk(node)):
+                self._run(compile(ast.fix_missing_locations(ast.Expression(node)), "<expression>", "eval"), {})
+
+    def _run(self, code: Any, namespace: dict[str, Any]) -> Any:
+        try:
+            return eval(code, {"__builtins__": {}, **_GUARD_NAMESPACE}, namespace)  # noqa: S307 - validated, guarded AST
+        except ExpressionError as exc:
+            raise ExpressionError(f"{self.source!r}: {exc}") from None
+        except (ArithmeticError, TypeError, ValueError, RecursionError, MemoryError) as exc:
+            raise ExpressionError(f"{self.source!r} cannot be evaluated ({type(exc).__name__}: {exc})") from None
 
     def _check(self, tree: ast.AST, names: set[str]) -> set[str]:
         used: set[str] = set()
@@ -110,7 +184,7 @@ class Expression:
         if self.globs:
             namespace.update(_glob_functions(values))
         namespace.update(_PLAIN_FUNCTIONS)
-        result = eval(self._code, {"__builtins__": {}}, namespace)  # noqa: S307 - validated AST
+        result = self._run(self._code, namespace)
         if key is not None and len(self._memo) < 100_000:
             self._memo[key] = result
         return result

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from predictnas._validation import SpecReader as _Node
+from predictnas._validation import read_toml
 from predictnas.exceptions import InvalidSpecError
 from predictnas.spaces._cell import CellStructure
 from predictnas.spaces._expr import Expression, ExpressionError
@@ -70,13 +71,7 @@ def load_space(name_or_path: str | Path | Mapping[str, Any]) -> SearchSpace:
     if isinstance(name_or_path, Mapping):
         return space_from_spec(name_or_path, source="<dict>")
     path = resolve_spec_path(name_or_path)
-    try:
-        spec = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidSpecError(f"is not valid TOML ({exc})", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise InvalidSpecError("is not UTF-8 text", source=str(path)) from None
-    return space_from_spec(spec, source=str(path))
+    return space_from_spec(read_toml(path), source=str(path))
 
 
 # -- building -------------------------------------------------------------------------------------
@@ -123,6 +118,10 @@ def space_from_spec(spec: Mapping[str, Any], *, source: str = "<dict>") -> Searc
     return space
 
 
+MAX_CELL_NODES = 16  # NAS cells have 4-7; a 60-node cell made every proposal step take minutes
+MAX_CHOICES = 1_000  # per parameter: wider ranges are not architecture choices (and would stall the pools)
+
+
 def _plain_param(node: _Node, pname: str, earlier: list[Param]) -> Param:
     if not pname.isidentifier():
         node.fail(f"parameter name {pname!r} must be an identifier (letters, digits, _)", pname)
@@ -131,12 +130,17 @@ def _plain_param(node: _Node, pname: str, earlier: list[Param]) -> Param:
     kind = p.get("type", str, default="categorical")
     if kind in ("categorical", "ordinal"):
         choices = tuple(p.value_list("choices") or ())  # ordinal strings keep their list order
+        if len(choices) > MAX_CHOICES:
+            p.fail(f"has {len(choices):,} choices; a parameter may have at most {MAX_CHOICES:,}", "choices")
     elif kind == "integer":
         low = p.get("low", int, required=True)
         high = p.get("high", int, required=True)
         step = p.get("step", int, default=1)
         if step < 1 or high < low:
             p.fail(f"needs low <= high and step >= 1; got low={low}, high={high}, step={step}")
+        if (high - low) // step + 1 > MAX_CHOICES:
+            p.fail(f"has {(high - low) // step + 1:,} values (low={low}, high={high}, step={step}); a parameter may have at "
+                   f"most {MAX_CHOICES:,}: use a larger step")
         choices = integer_choices(low, high, step)
     else:
         p.fail(f"unknown type {kind!r}; use \"categorical\", \"ordinal\" or \"integer\"", "type")
@@ -153,7 +157,8 @@ def _expression(node: _Node, key: str, names: list[str], *, required: bool) -> E
     try:
         return Expression(text, names=names)
     except ExpressionError as exc:
-        node.fail(f"{exc} (conditions may refer only to parameters defined before this one)", key)
+        hint = " (conditions may refer only to parameters defined before this one)" if "unknown parameter" in str(exc) else ""
+        node.fail(f"{exc}{hint}", key)
         raise AssertionError from None  # unreachable
 
 
@@ -161,6 +166,9 @@ def _cell(node: _Node, earlier: list[Param]) -> tuple[CellStructure, list[Param]
     n_nodes = node.get("nodes", int, required=True)
     if n_nodes < 2:
         node.fail(f"must be at least 2 (input and output); got {n_nodes}", "nodes")
+    if n_nodes > MAX_CELL_NODES:
+        node.fail(f"is {n_nodes}; a cell may have at most {MAX_CELL_NODES} nodes (deeper cells are stacks of cells: "
+                  "repeat a smaller cell in the network instead)", "nodes")
     ops = tuple(node.value_list("ops") or ())
     if not all(isinstance(o, str) for o in ops):
         node.fail("ops must be strings", "ops")

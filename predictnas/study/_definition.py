@@ -12,11 +12,10 @@ import importlib
 import os
 import re
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from predictnas._validation import SpecReader
+from predictnas._validation import SpecReader, read_toml
 from predictnas.evaluators import Evaluator, FunctionEvaluator, TableEvaluator
 from predictnas.exceptions import InvalidSpecError
 from predictnas.spaces import SearchSpace, load_space
@@ -63,10 +62,7 @@ def run_definition(
     path = Path(path)
     if not path.is_file():
         raise InvalidSpecError(f"Study definition {str(path)!r} does not exist.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidSpecError(f"is not valid TOML ({exc})", source=str(path)) from None
+    raw = read_toml(path)
     base = path.resolve().parent
     root = SpecReader(raw, str(path), "")
     if root.get("schema_version", int, required=True) != 1:

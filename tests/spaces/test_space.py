@@ -193,5 +193,26 @@ def test_memoised_expressions_answer_like_fresh_ones():
     cases = [{"a": 3, "b": "x"}, {"a": 1, "b": "x"}, {"a": 3, "b": "y"}, {"a": 3}, {"a": 3, "b": "x", "c": 9}]
     fresh = [Expression(expr.source, names={"a", "b", "c"}).evaluate(v) for v in cases]
     assert [expr.evaluate(v) for v in cases * 2] == fresh * 2 == [True, False, False, False, True] * 2
-    with pytest.raises(TypeError):  # an unhashable value is evaluated (list > int fails), not memoised
+    from predictnas.spaces._expr import ExpressionError
+
+    with pytest.raises(ExpressionError, match="cannot be evaluated"):  # an unhashable value is evaluated, not memoised
         expr.evaluate({"a": [3], "b": "x"})
+
+
+def test_the_deepest_allowed_cell_keys_and_encodes_in_linear_time():
+    """A 16-node cell with every edge: expressions and path counts grow exponentially with depth;
+    keys are digests past 1,024 characters and paths are counted, not listed."""
+    import time
+
+    from predictnas.encoders import TabularEncoder
+
+    space = pn.space_from_spec({"schema_version": 1, "kind": "space", "name": "deep",
+                                "cell": {"nodes": 16, "ops": ["none", "conv", "skip"], "zero_ops": ["none"],
+                                         "identity_ops": ["skip"], "edges": "all"}})
+    archs = space.sample(20, rng=np.random.default_rng(0))
+    started = time.perf_counter()
+    keys = [space.canonical_key(a) for a in archs]
+    X = TabularEncoder().fit(space).transform(archs)
+    assert time.perf_counter() - started < 5
+    assert len(set(keys)) == 20 and keys == [space.canonical_key(a) for a in archs]
+    assert X.shape[0] == 20 and X.shape[1] > len(space.params) and np.isfinite(X).all()
