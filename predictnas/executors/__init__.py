@@ -15,7 +15,7 @@ __all__ = ["EvaluationTimeout", "Executor", "InProcessExecutor", "Outcome", "Pro
 
 
 def make_executor(evaluator: Evaluator, executor: Any = None, *, n_workers: int | None = None,
-                  timeout: float | None = None) -> Executor:
+                  timeout: float | None = None, name: str | None = None) -> Executor:
     """The executor ``Study.optimize`` runs ``evaluator`` on.
 
     Args:
@@ -24,6 +24,7 @@ def make_executor(evaluator: Evaluator, executor: Any = None, *, n_workers: int 
         n_workers: Evaluations in flight (default: 1 in-process, CPU cores for processes, the
             cluster's threads for Dask).
         timeout: Seconds per evaluation.
+        name: A stable key of the run's study (names the evaluator on Dask workers).
     """
     if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
         raise InvalidSpecError(f"n_workers must be a positive integer; got {n_workers!r}.")
@@ -43,7 +44,7 @@ def make_executor(evaluator: Evaluator, executor: Any = None, *, n_workers: int 
     if type(executor).__module__.startswith("distributed"):
         from predictnas.executors._dask import DaskExecutor
 
-        return DaskExecutor(executor, evaluator, n_workers, timeout=timeout)
+        return DaskExecutor(executor, evaluator, n_workers, timeout=timeout, name=name)
     raise InvalidSpecError(
         f"Unknown executor {executor!r}; use \"inprocess\", \"process\", a dask.distributed Client, or an Executor."
     )

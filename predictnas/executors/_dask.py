@@ -37,12 +37,15 @@ class DaskExecutor(Executor):
         evaluator: The evaluator (must pickle).
         n_workers: Evaluations in flight (default: the cluster's total worker threads).
         timeout: Seconds per evaluation.
+        name: Names the evaluator plugin on the workers (``optimize`` passes a key of the study
+            file, so a later run of the same study replaces a plugin a killed client left).
     """
 
     def __init__(self, client: Any, evaluator: Evaluator, n_workers: int | None = None, *,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, name: str | None = None) -> None:
         self.client, self.timeout = client, timeout
-        self._name = f"predictnas-{uuid.uuid4().hex}"
+        # one plugin per study: a client killed before it could remove its plugin is replaced, not stacked
+        self._name = f"predictnas-{name or uuid.uuid4().hex}"
         try:
             client.register_plugin(_EvaluatorPlugin(evaluator), name=self._name)
         except Exception as exc:

@@ -34,8 +34,22 @@ def _dumps(obj: Any) -> bytes:
         return pickle.dumps(obj)
 
 
-def _worker_main(conn: multiprocessing.connection.Connection, payload: bytes, threads: int) -> None:
+def _exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """Ends this worker (at once, mid-evaluation too) when the study process that started it is
+    gone: a killed study leaves no workers behind finishing evaluations nobody will record."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="predictnas-parent-watch", daemon=True).start()
+
+
+def _worker_main(conn: multiprocessing.connection.Connection, payload: bytes, threads: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the study process's to handle
+    _exit_with_parent(parent)
     try:
         evaluator = pickle.loads(payload)
         if "torch" in sys.modules:
@@ -57,6 +71,8 @@ def _worker_main(conn: multiprocessing.connection.Connection, payload: bytes, th
             message = ("error", exc)
         try:
             conn.send(message)
+        except (BrokenPipeError, ConnectionResetError):  # the study process is gone
+            return
         except Exception:  # an exception that does not pickle travels as text
             conn.send(("error", EvaluationError(f"{type(message[1]).__name__}: {message[1]}")))
 
@@ -114,7 +130,7 @@ class ProcessExecutor(Executor):
     # -- workers --------------------------------------------------------------------------------
     def _start_worker(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child, self._payload, self._threads), daemon=True)
+        process = self._ctx.Process(target=_worker_main, args=(child, self._payload, self._threads, os.getpid()), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)

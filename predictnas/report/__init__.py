@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
+from predictnas._text import for_markdown, for_terminal
 from predictnas.report._data import ReportData, ReportError, TrialPoint, hv_curve, report_data
 from predictnas.study import Study
 
@@ -15,19 +18,25 @@ __all__ = ["ReportData", "ReportError", "TrialPoint", "hv_curve", "report", "rep
            "render_markdown"]
 
 
+def _code(value: object) -> str:
+    """Text for a Markdown code span (which shows HTML as text): terminal-safe, no backtick or pipe."""
+    return for_terminal(value).replace("`", "'").replace("|", "/")
+
+
 def render_markdown(data: ReportData) -> str:
     """A terminal/paper summary: header, final hypervolume, the Pareto front as a Markdown table."""
     names = data.metrics
-    lines = [f"# predictnas report: {data.header['study']}", ""]
-    lines += [f"- **{k}**: {v}" for k, v in data.header.items()]
+    md = for_markdown
+    lines = [f"# predictnas report: {md(data.header['study'])}", ""]
+    lines += [f"- **{md(k)}**: {md(v)}" for k, v in data.header.items()]
     lines += ["", f"Hypervolume (normalised, ref 1.1): **{data.hv_curve[-1][1]:.4f}** after {len(data.hv_curve)} trials"]
     if data.compare:
-        lines.append(f"Baseline {data.compare['name']}: {data.compare['hv_curve'][-1][1]:.4f} after "
+        lines.append(f"Baseline {md(data.compare['name'])}: {data.compare['hv_curve'][-1][1]:.4f} after "
                      f"{len(data.compare['hv_curve'])} trials (same bounds)")
     lines += ["", f"## Pareto front ({len(data.front)} architectures)", "",
-              "| trial | " + " | ".join(names) + " | architecture |",
+              "| trial | " + " | ".join(md(n) for n in names) + " | architecture |",
               "| ---: | " + " | ".join("---:" for _ in names) + " | --- |"]
-    lines += [f"| {t.number} | " + " | ".join(f"{t.values[n]:.6g}" for n in names) + f" | `{t.arch}` |"
+    lines += [f"| {t.number} | " + " | ".join(f"{t.values[n]:.6g}" for n in names) + f" | `{_code(t.arch)}` |"
               for t in data.front]
     return "\n".join(lines) + "\n"
 
@@ -59,10 +68,15 @@ def report(study: Study, path: str | Path | None = None, *, format: str = "html"
         text = render_html(data, trials_csv=export_trials(study, "csv"), trials_json=study.trial_rows())
     if path is not None:
         out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(out)
+        except OSError as exc:  # a full disk, a read-only folder: no half-written report is left
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise ReportError(f"{out}: could not be written ({exc.strerror or exc}).") from None
     if figures is not None:
         from predictnas.report._figures import write_figures
 
@@ -71,9 +85,26 @@ def report(study: Study, path: str | Path | None = None, *, format: str = "html"
 
 
 def report_beside(study: Study) -> Path | None:
-    """Writes ``<study file>.html`` next to the study file (``None`` for an in-memory study)."""
+    """Writes ``<study file>.html`` next to the study file (``None`` for an in-memory study). A file
+    of that name that is not a predictnas report is kept: the report goes to ``<study>-report.html``
+    (or ``-report-2.html``, ...) instead."""
     if study.path is None:
         return None
-    out = Path(study.path).with_suffix(".html")
+    base = Path(study.path).with_suffix("")
+    candidates = [base.with_name(base.name + ".html")] + [
+        base.with_name(f"{base.name}-report{'' if i == 1 else f'-{i}'}.html") for i in range(1, 100)]
+    out = next((c for c in candidates if not c.exists() or _is_report(c)), None)
+    if out is None:
+        raise ReportError(f"{base}.html and 99 alternatives exist and are not predictnas reports; write one with "
+                          "`predictnas report STUDY.db -o FILE`.")
     report(study, out)
     return out
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return b'<meta name="generator" content="predictnas report">' in head or b"<title>predictnas report: " in head  # older

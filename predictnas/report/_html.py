@@ -156,7 +156,7 @@ def render_html(data: ReportData, *, trials_csv: str, trials_json: list[dict[str
                         f"{data.compare['hv_curve'][-1][1]:.4f} after {len(data.compare['hv_curve'])} trials.")
     title = f"predictnas report: {data.header['study']}"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="predictnas report"><title>{html.escape(title)}</title>
 <style>{_STYLE}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
 </head><body>

@@ -4,6 +4,7 @@ early stops for broken evaluators, and a progress bar."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from predictnas.evaluators._base import Evaluator
-from predictnas.exceptions import InvalidSpecError, PredictNASError, StudyError
+from predictnas.exceptions import InvalidSpecError, PredictNASError, SpaceExhaustedError, StudyError
 from predictnas.study._assess import assess_if_due
 from predictnas.study._events import EventKind
 from predictnas.types import FrozenTrial, TrialState
@@ -95,13 +96,15 @@ def optimize(
         raise InvalidSpecError(f"batch_size must be a positive integer; got {batch_size!r}.")
     if max_initial_failures is not None and (not isinstance(max_initial_failures, int) or max_initial_failures < 1):
         raise InvalidSpecError(f"max_initial_failures must be a positive integer or None; got {max_initial_failures!r}.")
-    runner = make_executor(evaluator, executor, n_workers=n_workers, timeout=timeout)
+    key = hashlib.sha256(str(study.path.resolve() if study.path else id(study)).encode()).hexdigest()[:16]
+    runner = make_executor(evaluator, executor, n_workers=n_workers, timeout=timeout, name=key)
     loop = _Loop(study, retries, catch, max_initial_failures, _Progress(study, target) if show_progress else None)
     limit = runner.max_in_flight
     queue = [t for t in study.trials if t.state is TrialState.RUNNING]
     for trial in queue:
         logger.info("re-running trial %d left running by an interrupted run", trial.number)
     in_flight: dict[Future[Any], tuple[FrozenTrial, float]] = {}
+    exhausted = ""
     try:
         with _cheap_source(study, evaluator):
             while True:
@@ -111,8 +114,13 @@ def optimize(
                     loop.collect(in_flight, queue, block=False)
                 free = q if limit is None else limit - len(in_flight)
                 n = min(q, free, target - _n_proposed(study))
-                if not queue and n > 0:
-                    for trial in study.ask(n):
+                if not queue and n > 0 and not exhausted:
+                    try:
+                        asked = study.ask(n)
+                    except SpaceExhaustedError as exc:
+                        exhausted = str(exc)
+                        continue
+                    for trial in asked:
                         if trial.state is TrialState.RUNNING:
                             queue.append(trial)
                         elif loop.progress:
@@ -125,6 +133,8 @@ def optimize(
         runner.shutdown()
         if loop.progress:
             loop.progress.close()
+    if exhausted:
+        logger.warning("%s The study stops at %d trials, short of its target %d.", exhausted, _n_proposed(study), target)
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ until the process exits, released by the OS even on SIGKILL). A second writer ge
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -33,6 +34,7 @@ from typing import Any
 
 from predictnas.exceptions import (
     IncompatibleStudyFileError,
+    StudyError,
     StudyFileDamagedError,
     StudyLockedError,
     StudyNotFoundError,
@@ -74,6 +76,8 @@ class StudyFile:
         self.lost: list[str] = []  # every damaged event a salvaging read skipped
         self._has_crc = True
         self._lock_fd: int | None = None
+        self._file_fd: int | None = None
+        self._identity: tuple[int, int] | None = None
         self._salvage_dir: tempfile.TemporaryDirectory[str] | None = None
         if self.path is None:
             self._conn = sqlite3.connect(":memory:", isolation_level=None)
@@ -91,9 +95,11 @@ class StudyFile:
                 self._init_schema()
                 self.append(initial)
                 self._conn.close()
+                self._lock_file(tmp)
                 os.replace(tmp, self.path)
             finally:
-                tmp.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
             self._conn = self._connect()
             self._start_wal()
         else:
@@ -104,6 +110,7 @@ class StudyFile:
                 self._probe()  # a foreign or damaged file is refused before anything is created beside it
                 if not self.readonly:
                     self._lock()
+                    self._lock_file(self.path)
                 self._conn = self._connect()
                 self._check_schema()
                 if not self.readonly:
@@ -112,7 +119,8 @@ class StudyFile:
                 self.close()
                 for p in beside:  # a refused file's folder is left as it was
                     if p not in existed:
-                        p.unlink(missing_ok=True)
+                        with contextlib.suppress(OSError):  # e.g. a read-only mount: nothing was made
+                            p.unlink(missing_ok=True)
                 raise
 
     # -- opening --------------------------------------------------------------------------------
@@ -182,13 +190,19 @@ class StudyFile:
         if self.salvage:
             return
         try:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+            self._probe_with(f"file:{self.path}?mode=ro&immutable=1")
         except sqlite3.DatabaseError as exc:
-            raise self._corrupt(exc) from None
+            if not self.path.with_name(self.path.name + "-wal").exists():
+                raise self._corrupt(exc) from None
+            try:  # the main file alone is behind its WAL (e.g. a checkpoint cut short by a full disk)
+                self._probe_with(f"file:{self.path}?mode=ro")
+            except sqlite3.DatabaseError as exc2:
+                raise self._corrupt(exc2) from None
+
+    def _probe_with(self, uri: str) -> None:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
         try:
             self._check_identity(conn)
-        except sqlite3.DatabaseError as exc:
-            raise self._corrupt(exc) from None
         finally:
             conn.close()
 
@@ -223,7 +237,10 @@ class StudyFile:
             self.close()
             raise
 
-    def _corrupt(self, detail: object) -> StudyFileDamagedError:
+    def _corrupt(self, detail: object) -> StudyError:
+        if isinstance(detail, sqlite3.Error) and not _is_damage(detail):
+            return self._write_error(detail) if not self.readonly else StudyWriteError(
+                f"{self.path}: cannot be read ({detail}): check the disk and the permissions; nothing was changed.")
         return StudyFileDamagedError(
             f"{self.path}: is corrupt or truncated ({detail}); nothing was changed. `predictnas export` reads every "
             "intact event, and `predictnas repair` writes them into a new study file you can resume."
@@ -247,8 +264,12 @@ class StudyFile:
         )
 
     def _lock(self) -> None:
+        """The writer lock: an ``flock`` on ``<real file>.lock`` (it holds the writer's pid, for the
+        message), and on the study file itself once it exists (:meth:`_lock_file`), so a second
+        writer through a symlink, a hard link or after the ``.lock`` file was removed is refused too."""
         assert self.path is not None
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        real = self.path.resolve()
+        lock_path = real.with_name(real.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -269,10 +290,64 @@ class StudyFile:
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
 
+    def _lock_file(self, target: Path) -> None:
+        """Locks the study file's inode (``target``: the file, or the new file before it is renamed
+        into place) and remembers its identity, so that a replaced or deleted file is noticed."""
+        try:
+            fd = os.open(target, os.O_RDONLY)
+        except OSError as exc:
+            self._release()
+            raise StudyWriteError(f"{self.path}: cannot be opened for writing ({exc.strerror}).") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            self._release()
+            raise StudyLockedError(
+                f"{self.path}: is open for writing by another process (through another name: a link or a copy of its "
+                "lock file); wait for it to finish, or read it with `predictnas status` / `export`.") from None
+        self._file_fd = fd
+        st = os.fstat(fd)
+        self._identity = (st.st_dev, st.st_ino)
+
+    def check_same_file(self) -> None:
+        """Refuses to go on when the study file was deleted or replaced while this process held it:
+        what this process wrote is saved to a recovery file beside it first."""
+        if self._identity is None or self.path is None:
+            return
+        try:
+            st = os.stat(self.path)
+            same = (st.st_dev, st.st_ino) == self._identity
+        except OSError:
+            same = False
+        if same:
+            return
+        recovered = self._save_recovery()
+        saved = (f"everything this run held is saved in {recovered}; check it with `predictnas status` and resume that file"
+                 if recovered else "what this run held could not be saved")
+        raise StudyWriteError(f"{self.path}: was deleted or replaced by another file while this process was writing it; "
+                              f"stopping before anything else is written ({saved}).")
+
+    def _save_recovery(self) -> Path | None:
+        assert self.path is not None
+        for i in range(100):
+            target = self.path.with_name(f"{self.path.stem}.recovered{'' if i == 0 else f'-{i}'}{self.path.suffix}")
+            if not target.exists() and not os.path.lexists(target):
+                try:
+                    self._conn.execute("VACUUM INTO ?", (str(target),))
+                    return target
+                except sqlite3.Error:
+                    return None
+        return None
+
     def _release(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        """Drops both locks (after the SQLite connection is closed: closing any descriptor of the file
+        would drop SQLite's own POSIX locks of this process)."""
+        for name in ("_file_fd", "_lock_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
 
     # -- the log --------------------------------------------------------------------------------
     def append(self, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
@@ -283,6 +358,7 @@ class StudyFile:
         """
         if self.readonly:
             raise IncompatibleStudyFileError(f"{self.path}: was opened read-only.")
+        self.check_same_file()
         now = time.time()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -377,6 +453,15 @@ class StudyFile:
         if self._salvage_dir is not None:
             self._salvage_dir.cleanup()
             self._salvage_dir = None
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    """SQLite's own verdict: a damaged file (``SQLITE_CORRUPT``, ``SQLITE_NOTADB``), not a disk that is
+    full, failing or read-only (those leave the file as it was)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name:
+        return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_FORMAT"))
+    return any(w in str(exc) for w in ("malformed", "not a database", "file is encrypted"))
 
 
 def _crc(seq: int, op: str, payload: str) -> int:

@@ -92,3 +92,12 @@ def test_cli_runs_on_a_scheduler_address_and_resumes_with_local_workers(client, 
     bad = ["run", str(tmp_path / "s.toml"), "--storage", str(tmp_path / "x.db"), "--scheduler", "tcp://127.0.0.1:1"]
     assert main(bad) == 2 and not (tmp_path / "x.db").exists()
     assert "Cannot reach the Dask scheduler" in capsys.readouterr().err
+
+
+def test_a_study_run_again_replaces_the_plugin_a_killed_client_left(client):
+    from predictnas.executors._dask import DaskExecutor
+
+    for _ in range(3):  # never shut down, like a client killed mid-run
+        DaskExecutor(client, Synthetic(), name="same-study")
+    plugins = client.run(lambda dask_worker: sorted(p for p in dask_worker.plugins if p.startswith("predictnas-")))
+    assert plugins and all(names == ["predictnas-same-study"] for names in plugins.values())
