@@ -1,4 +1,4 @@
-"""Reliability suite: kills, corrupted files, fuzzed input, faulty evaluators, two writers.
+"""Reliability suite: kills, corrupted files, fuzzed input, faulty evaluators, two writers, forged files, faults.
 
     python benchmarks/chaos.py [--data-dir ../shared/benchdata] [--kills 24] [--fuzz 300] [--out results.json]
 
@@ -104,7 +104,7 @@ class Workbench:
     """A folder with the evaluator module, the table and study definitions; runs the CLI there."""
 
     def __init__(self, root: Path, table: Path, metrics: dict[str, str], *, delay: float = 0.0) -> None:
-        self.root = root
+        self.root, self.table, self.metrics = root, table, metrics
         root.mkdir(parents=True, exist_ok=True)
         (root / "chaos_eval.py").write_text(EVALUATOR_MODULE)
         self.env = {**os.environ, "PYTHONPATH": str(root), "CHAOS_TABLE": str(table), "CHAOS_METRICS": json.dumps(metrics),
@@ -630,6 +630,105 @@ def two_writers(bench: Workbench) -> dict[str, Any]:
             "trials": len(sig), "passed": bool(refused) and clear and check == "ok" and first.returncode == 0}
 
 
+# -- 5. files someone else wrote, and ordinary faults that used to lose data or hang -------------
+
+EVIL_MODULE = 'import pathlib\npathlib.Path("IMPORTED").write_text("x")\nclass Evil: pass\ndef evaluate(a): return {}\n'
+
+
+def _forge(db: Path, mutate: Callable[[dict[str, Any]], None]) -> None:
+    """Edits the study definition the way anyone can: change the JSON, recompute the CRC-32."""
+    con = sqlite3.connect(db)
+    seq, op, payload = con.execute("SELECT seq, op, payload FROM events WHERE seq = 1").fetchone()
+    data = json.loads(payload)
+    mutate(data["definition"])
+    text = json.dumps(data)
+    con.execute("UPDATE events SET payload = ?, crc = ? WHERE seq = 1", (text, zlib.crc32(f"{seq}\x00{op}\x00{text}".encode())))
+    con.commit()
+    con.close()
+
+
+def adversarial_cases(bench: Workbench) -> list[dict[str, Any]]:
+    """Forged study files: reading never imports what they name; resuming without approval refuses
+    with one line and runs nothing; a condition bomb is one line, not a hang."""
+    source = bench.definition("victim", seed=3, budget=8)
+    assert bench.cli("run", str(source), "--no-progress").returncode == 0
+    (bench.root / "evilmod.py").write_text(EVIL_MODULE)
+    forged = {
+        "proposer entry point": lambda d: d.update(proposer={"name": "evilmod:Evil", "options": {}}),
+        "evaluator os:abort": lambda d: d.update(evaluator={"type": "function", "entry_point": "os:abort", "options": {},
+                                                            "folder": str(bench.root)}),
+        "supernet factory os:abort": lambda d: d.update(evaluator={"type": "supernet", "supernet": "os:abort",
+                                                                   "checkpoint": None, "training": {}, "options": {}}),
+        "checkpoint outside the folder": lambda d: d.update(evaluator={
+            "type": "supernet", "supernet": "digits_cnn", "checkpoint": str(bench.root.parent / "elsewhere" / "ck.pt"),
+            "training": {}, "options": {}}),
+        "condition 9 ** 9 ** 9": lambda d: d.update(space={
+            "schema_version": 1, "kind": "space", "name": "bomb",
+            "params": {"a": {"choices": [1, 2]}, "b": {"choices": [1, 2], "active_if": "9 ** 9 ** 9 > 1"}}}),
+    }
+    cases = []
+    for i, (name, mutate) in enumerate(forged.items()):
+        path = bench.root / f"forged_{i}.db"
+        shutil.copyfile(bench.root / "victim.db", path)
+        _forge(path, mutate)
+        started = time.perf_counter()
+        reads = [bench.cli(cmd, str(path), timeout=60) for cmd in ("status", "export")]
+        resume = bench.cli("resume", str(path), "--no-progress", "--budget", "12", timeout=60)
+        seconds = time.perf_counter() - started
+        ran = (bench.root / "IMPORTED").exists() or (bench.root.parent / "elsewhere").exists()
+        reads_ok = all(r.returncode == 0 or clear_error(r) for r in reads)
+        cases.append({"case": name, "code_ran": ran, "resume_refused_clearly": clear_error(resume), "reads_ok": reads_ok,
+                      "seconds": round(seconds, 1), "passed": not ran and clear_error(resume) and reads_ok and seconds < 60})
+    return cases
+
+
+def fault_cases(bench: Workbench) -> list[dict[str, Any]]:
+    """An exhausted space, a study file replaced mid-run, a second writer through a hard link or symlink."""
+    cases = []
+    tiny = {"schema_version": 1, "kind": "space", "name": "tiny", "params": {"a": {"choices": [1, 2, 3, 4]},
+                                                                              "b": {"choices": [1, 2, 3]}, "c": {"choices": [1, 2]}}}
+    for proposer in ("random", "bo", "nsga2"):
+        study = pn.create_study(space=pn.space_from_spec(tiny), objectives={"acc": "maximize", "flops": "minimize"},
+                                proposer=proposer, budget=40, batch_size=4)
+        started = time.perf_counter()
+        study.optimize(pn.FunctionEvaluator(lambda a: {"acc": float(a["a"] * 3 + a["b"]), "flops": float(a["a"] + a["c"])}))
+        distinct = len({t.key for t in study.trials})
+        cases.append({"case": f"budget 40 on a 24-architecture space ({proposer})", "trials": len(study.trials),
+                      "distinct": distinct, "seconds": round(time.perf_counter() - started, 1),
+                      "passed": distinct == 24 and len(study.trials) == 24})
+    db = bench.root / "replaced.db"
+    table = pn.TableEvaluator(bench.table, pn.load_space("nb201"), bench.metrics)
+    study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, storage=db, proposer="random")
+    calls: list[int] = []
+
+    def evaluate(arch: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 5:
+            db.unlink()
+        return table.evaluate(arch)
+
+    try:
+        study.optimize(pn.FunctionEvaluator(evaluate), 12)
+        stopped, saved = False, 0
+    except PredictNASError:
+        stopped = True
+        with pn.load_study(bench.root / "replaced.recovered.db", readonly=True) as kept:
+            saved = sum(t.state.value == "complete" for t in kept.trials)
+    study.close()
+    cases.append({"case": "study file deleted mid-run", "stopped": stopped, "trials_saved": saved, "trials_told": 4,
+                  "passed": stopped and saved == 4})
+    for route in ("hard link", "symlink"):
+        first = pn.create_study(space="nb201", objectives={"acc": "maximize"}, storage=bench.root / f"held_{route[0]}.db",
+                                proposer="random")
+        other = bench.root / f"other_{route[0]}.db"
+        (os.link if route == "hard link" else os.symlink)(first.path, other)
+        res = bench.cli("resume", str(other), "--no-progress", "--budget", "3")
+        first.close()
+        cases.append({"case": f"second writer through a {route}", "refused": clear_error(res) and "open for writing" in res.stderr,
+                      "passed": clear_error(res) and "open for writing" in res.stderr})
+    return cases
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -656,6 +755,8 @@ def main() -> None:
     log = fuzz(args.fuzz, work, table=table, metrics=metrics)
     faults = evaluator_faults(table, metrics)
     writers = two_writers(bench)
+    adversarial = adversarial_cases(bench)
+    ordinary = fault_cases(bench)
 
     results = {
         "table": label, **{k: v for k, v in kills.items()},
@@ -663,7 +764,9 @@ def main() -> None:
         "corruption_passed": sum(c["passed"] for c in corruption), "corruption": corruption,
         "fuzz_cases": sum(log.cases.values()), "fuzz_cases_by_target": log.cases,
         "fuzz_internal_tracebacks": len(log.internal), "fuzz_outcomes": log.outcomes, "fuzz_internal_examples": log.internal[:10],
-        "evaluator_faults": faults, "two_writers": writers, "seconds": round(time.perf_counter() - started, 1),
+        "evaluator_faults": faults, "two_writers": writers, "adversarial_files": adversarial,
+        "adversarial_passed": sum(c["passed"] for c in adversarial), "fault_cases": ordinary,
+        "fault_cases_passed": sum(c["passed"] for c in ordinary), "seconds": round(time.perf_counter() - started, 1),
     }
     print(f"\npredictnas chaos suite ({label} table)\n")
     print(f"{'check':44s} {'result':>30s}")
@@ -677,12 +780,16 @@ def main() -> None:
                                                            f"{log.outcomes['clear_error']} / {log.outcomes['internal']}"),
         ("evaluator faults handled", " ".join(f"{f['executor']}: {f['states_right']}/{f['trials']}" for f in faults)),
         ("two writers: refused clearly, file intact", f"{writers['refused']}/{writers['attempts']}, {writers['integrity']}"),
+        ("forged files: nothing ran, resume refused", f"{results['adversarial_passed']}/{len(adversarial)}"),
+        ("exhaustion, deleted file, lock bypass", f"{results['fault_cases_passed']}/{len(ordinary)}"),
     ]
     for name, value in rows:
         print(f"{name:44s} {str(value):>30s}")
     print("\ncorruption cases:")
     for c in corruption:
         print(f"  {'ok ' if c['passed'] else 'BAD'} {c['case']:40s} refused={c['refused']!s:5s} rows {c['rows_recovered']}/{c['rows_total']}")
+    for c in adversarial + ordinary:
+        print(f"  {'ok ' if c['passed'] else 'BAD'} {c['case']}")
     for example in log.internal[:5]:
         print(f"  internal traceback in {example['target']}: {example['error']}\n    input: {example['input']}")
     print(f"\n{results['seconds']} s in all")

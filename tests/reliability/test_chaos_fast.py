@@ -60,3 +60,10 @@ def test_faulty_evaluators_fail_only_their_trials(chaos, setup):
 def test_a_second_writer_is_refused_and_the_file_stays_whole(chaos, setup):
     result = chaos.two_writers(setup[3])
     assert result["passed"], result
+
+
+def test_forged_files_run_nothing_and_ordinary_faults_stop_cleanly(chaos, setup):
+    adversarial = chaos.adversarial_cases(setup[3])
+    assert len(adversarial) == 5 and all(c["passed"] for c in adversarial), adversarial
+    faults = chaos.fault_cases(setup[3])
+    assert len(faults) == 6 and all(c["passed"] for c in faults), faults
