@@ -89,9 +89,7 @@ def _inside(path: str, study_path: str | os.PathLike[str] | None) -> bool:
     if study_path is None:
         return False
     folder = Path(study_path).resolve().parent
-    target = Path(path)
-    target = (target if target.is_absolute() else folder / target).resolve()
-    return target.is_relative_to(folder)
+    return Path(path).resolve().is_relative_to(folder)  # a relative path is written relative to the working folder
 
 
 def trust_store_path() -> Path:
