@@ -78,6 +78,7 @@ class StudyFile:
         self._lock_fd: int | None = None
         self._file_fd: int | None = None
         self._identity: tuple[int, int] | None = None
+        self._recovered: Path | bool | None = None  # where a deleted or replaced file's content was saved
         self._salvage_dir: tempfile.TemporaryDirectory[str] | None = None
         if self.path is None:
             self._conn = sqlite3.connect(":memory:", isolation_level=None)
@@ -322,7 +323,9 @@ class StudyFile:
             same = False
         if same:
             return
-        recovered = self._save_recovery()
+        if self._recovered is None:  # saved once, however often the check runs afterwards
+            self._recovered = self._save_recovery() or False
+        recovered = self._recovered
         saved = (f"everything this run held is saved in {recovered}; check it with `predictnas status` and resume that file"
                  if recovered else "what this run held could not be saved")
         raise StudyWriteError(f"{self.path}: was deleted or replaced by another file while this process was writing it; "
@@ -332,7 +335,7 @@ class StudyFile:
         assert self.path is not None
         for i in range(100):
             target = self.path.with_name(f"{self.path.stem}.recovered{'' if i == 0 else f'-{i}'}{self.path.suffix}")
-            if not target.exists() and not os.path.lexists(target):
+            if not os.path.lexists(target):
                 try:
                     self._conn.execute("VACUUM INTO ?", (str(target),))
                     return target
