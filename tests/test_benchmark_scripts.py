@@ -56,3 +56,14 @@ def test_lazy_greedy_script_compares_both_rescoring_rules(tmp_path, data_dir):
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "seed 0, black-box, 12 evaluations: identical" in res.stdout and "HV ratio lazy 0." in res.stdout
+
+
+def test_append_script_times_every_block_of_a_growing_study(tmp_path):
+    out = tmp_path / "a.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "append.py"), "--trials", "96", "--blocks", "3",
+                          "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["trials"] == 96 and len(result["block_s"]) == 3 and all(t > 0 for t in result["block_s"])
+    assert result["last_over_first"] == pytest.approx(result["block_s"][-1] / result["block_s"][0], rel=0.05, abs=0.02)
+    assert result["file_mb"] > 0

@@ -10,10 +10,12 @@ With ``salvage=True`` the replay skips such events instead and records what it l
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import enum
-from collections.abc import Iterable, Mapping
+from collections import ChainMap
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,60 @@ class ProtocolError(StudyFileDamagedError):
     """An event that the protocol refuses (see the module docs)."""
 
 
+class _ByNumber:
+    """Trials kept in number order, for lists that are read far more often than changed."""
+
+    def __init__(self) -> None:
+        self.numbers: list[int] = []
+        self.trials: list[FrozenTrial] = []
+
+    def put(self, trial: FrozenTrial) -> None:
+        i = bisect.bisect_left(self.numbers, trial.number)
+        if i < len(self.numbers) and self.numbers[i] == trial.number:
+            self.trials[i] = trial
+        else:
+            self.numbers.insert(i, trial.number)
+            self.trials.insert(i, trial)
+
+    def remove(self, number: int) -> None:
+        i = bisect.bisect_left(self.numbers, number)
+        del self.numbers[i], self.trials[i]
+
+
+class TrialIndex:
+    """What every ``ask`` needs, kept up to date as trials change, so that appending to a study
+    costs about the same at 10,000 trials as at 10 (no scan or sort of all trials per event).
+
+    Attributes:
+        keys: Canonical keys of all trials.
+        by_state: Trials per state in number order (complete cache hits are kept apart in ``cached``).
+        done_by_key: Key -> number of the latest complete trial that is not a cache hit.
+        n_retries: Trials whose ``user_attrs`` hold ``retry_of``.
+    """
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.by_state: dict[TrialState, _ByNumber] = {s: _ByNumber() for s in TrialState}
+        self.cached = _ByNumber()
+        self.done_by_key: dict[str, int] = {}
+        self.n_retries = 0
+
+    def update(self, old: FrozenTrial | None, new: FrozenTrial) -> None:
+        if old is None:
+            self.keys.add(new.key)
+        else:
+            if self._group(old) is not self._group(new):
+                self._group(old).remove(old.number)
+            self.n_retries -= "retry_of" in old.user_attrs
+        self._group(new).put(new)
+        if new.state is TrialState.COMPLETE and new.cache_of is None and new.number >= self.done_by_key.get(new.key, -1):
+            self.done_by_key[new.key] = new.number
+        self.n_retries += "retry_of" in new.user_attrs
+
+    def _group(self, trial: FrozenTrial) -> _ByNumber:
+        return self.cached if trial.state is TrialState.COMPLETE and trial.cache_of is not None else self.by_state[trial.state]
+
+
 @dataclass
 class StudyState:
     """The replay of an event log.
@@ -55,7 +111,7 @@ class StudyState:
     """
 
     definition: dict[str, Any] = field(default_factory=dict)
-    trials: dict[int, FrozenTrial] = field(default_factory=dict)
+    trials: MutableMapping[int, FrozenTrial] = field(default_factory=dict)
     step: int = 0
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     proposals: list[dict[str, Any]] = field(default_factory=list)
@@ -64,24 +120,32 @@ class StudyState:
     busy_s: float = 0.0
     last_seq: int = 0
     lost: list[str] = field(default_factory=list)
+    next_number: int = 0
+    index: TrialIndex | None = field(default_factory=TrialIndex)
 
     IDLE_GAP_S = 300.0
 
-    @property
-    def next_number(self) -> int:
-        return max(self.trials, default=-1) + 1
-
-    def copy(self) -> StudyState:
-        """A copy that later events can be applied to without touching this one (events replace
-        trials and top-level definition keys, never mutate them in place)."""
-        return dataclasses.replace(self, definition=dict(self.definition), trials=dict(self.trials),
-                                   diagnostics=list(self.diagnostics), proposals=list(self.proposals), lost=list(self.lost))
+    def ordered(self, state: TrialState, *, cached: bool = False) -> list[FrozenTrial]:
+        """Trials in ``state`` in number order (complete cache hits only with ``cached``)."""
+        assert self.index is not None
+        trials = self.index.by_state[state].trials
+        if cached and state is TrialState.COMPLETE and self.index.cached.trials:
+            return sorted(trials + self.index.cached.trials, key=lambda t: t.number)
+        return list(trials)
 
     def check(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """Raises :class:`ProtocolError` unless ``events`` replay cleanly after this state."""
-        trial = self.copy()
+        """Raises :class:`ProtocolError` unless ``events`` replay cleanly after this state (applied
+        to a scratch state that shares this one's trials read-only, so a check costs the size of
+        ``events``, not of the study)."""
+        scratch = dataclasses.replace(self, definition=dict(self.definition), trials=ChainMap({}, self.trials),
+                                      diagnostics=[], proposals=[], lost=[], index=None)
         for offset, (kind, payload) in enumerate(events, start=1):
-            trial.apply(self.last_seq + offset, kind, payload, self.last_ts or 0.0)
+            scratch.apply(self.last_seq + offset, kind, payload, self.last_ts or 0.0)
+
+    def _put(self, trial: FrozenTrial) -> None:
+        if self.index is not None:
+            self.index.update(self.trials.get(trial.number), trial)
+        self.trials[trial.number] = trial
 
     def apply(self, seq: int, kind: str, payload: Mapping[str, Any], ts: float, *, salvage: bool = False) -> bool:
         """Applies one event; returns whether it was applied. Raises :class:`ProtocolError`;
@@ -132,7 +196,7 @@ class StudyState:
             trial = self._trial(payload.get("number"), fail)
             if not isinstance(payload.get("key"), str) or "value" not in payload:
                 raise fail("needs a string key and a value")
-            self.trials[trial.number] = dataclasses.replace(trial, user_attrs={**trial.user_attrs, payload["key"]: payload["value"]})
+            self._put(dataclasses.replace(trial, user_attrs={**trial.user_attrs, payload["key"]: payload["value"]}))
         elif kind_ is EventKind.BUDGET:
             budget = payload.get("budget")
             if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
@@ -161,7 +225,9 @@ class StudyState:
                 raise fail(f"creates trial {number!r}; the next trial number is {low}")
             low = number + 1
             new[number] = FrozenTrial(number, Arch(entry["params"]), entry["key"], TrialState.RUNNING, step)
-        self.trials.update(new)
+        for trial in new.values():
+            self._put(trial)
+        self.next_number = low
         self.step = max(self.step, step + 1)
         proposal = payload.get("proposal")
         if isinstance(proposal, Mapping):
@@ -189,9 +255,9 @@ class StudyState:
         attrs = payload.get("user_attrs", {})
         if not isinstance(attrs, Mapping):
             raise fail("holds user_attrs that are not an object")
-        self.trials[trial.number] = dataclasses.replace(
+        self._put(dataclasses.replace(
             trial, state=state, values=dict(values), cheap=dict(cheap), user_attrs={**trial.user_attrs, **attrs},
-            error=payload.get("error"), cache_of=cache_of, duration_s=payload.get("duration_s"))
+            error=payload.get("error"), cache_of=cache_of, duration_s=payload.get("duration_s")))
 
 
 def replay(events: Iterable[tuple[int, str, Mapping[str, Any], float]], *, salvage: bool = False) -> StudyState:

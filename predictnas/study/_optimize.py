@@ -268,7 +268,9 @@ class _Loop:
 
 def _n_proposed(study: Study) -> int:
     """Trials that count against the budget (all but retries)."""
-    return sum("retry_of" not in t.user_attrs for t in study.trials)
+    index = study._state.index
+    assert index is not None
+    return len(study._state.trials) - index.n_retries
 
 
 class _Progress:

@@ -161,7 +161,7 @@ class Study:
     @property
     def trials(self) -> list[FrozenTrial]:
         """All trials in number order (snapshots)."""
-        return [self._state.trials[n] for n in sorted(self._state.trials)]
+        return list(self._state.trials.values())  # numbers only grow, so insertion order is number order
 
     def _metric_names(self) -> list[str]:
         names = [o.name for o in self.objectives]
@@ -171,7 +171,7 @@ class Study:
         return all(c.violation(trial.values[c.metric]) == 0 for c in self.constraints)
 
     def _complete(self) -> list[FrozenTrial]:
-        return [t for t in self.trials if t.state is TrialState.COMPLETE]
+        return self._state.ordered(TrialState.COMPLETE, cached=True)
 
     def objective_matrix(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
         """``(n, m)`` objective values of ``trials`` in minimisation form."""
@@ -228,16 +228,17 @@ class Study:
     def _context(self) -> ProposalContext:
         from predictnas.proposers import ProposalContext
 
-        trials = self.trials
-        complete = tuple(t for t in trials if t.state is TrialState.COMPLETE and t.cache_of is None)
+        state, index = self._state, self._state.index
+        assert index is not None
+        complete = tuple(state.ordered(TrialState.COMPLETE))  # cache hits left out
         if self.cheap_function is not None:
             self._check_cheap(complete)
         return ProposalContext(
             space=self.space, objectives=self.objectives, constraints=self.constraints, complete=complete,
-            pending=tuple(t.arch for t in trials if t.state is TrialState.RUNNING),
-            seen_keys=frozenset(t.key for t in trials), step=self._state.step,
+            pending=tuple(t.arch for t in state.ordered(TrialState.RUNNING)),
+            seen_keys=frozenset(index.keys), step=state.step,
             cheap=self._cheap_lookup if self.cheap_function is not None else None,
-            failed=tuple(t for t in trials if t.state is TrialState.FAILED), warm_start=self.warm_start,
+            failed=tuple(state.ordered(TrialState.FAILED)), warm_start=self.warm_start,
         )
 
     def _cheap_stats(self, arch: Arch) -> dict[str, float] | str:
@@ -312,7 +313,7 @@ class Study:
                 proposed = [self.space.make_arch(a) for a in archs]
             except InvalidArchitectureError as exc:
                 raise InvalidArchitectureError(f"ask(archs=...): {exc}") from None
-        done = {t.key: t for t in self._complete() if t.cache_of is None}
+        done = self._state.index.done_by_key if self._state.index is not None else {}
         first = self._state.next_number
         entries, tells = [], []
         for i, arch in enumerate(proposed):
@@ -320,7 +321,7 @@ class Study:
             key = self.space.canonical_key(arch)
             entries.append({"number": number, "params": arch.to_dict(), "key": key})
             if key in done:
-                source = done[key]
+                source = self._state.trials[done[key]]
                 tells.append((EventKind.TELL.value, {"number": number, "state": "complete", "values": source.values,
                                                      "cheap": source.cheap, "cache_of": source.number}))
                 logger.info("trial %d: cache hit of trial %d (%s)", number, source.number, key)

@@ -80,6 +80,56 @@ def test_replay_is_a_pure_function_of_the_events():
     assert replay(events).trials == state.trials
 
 
+def _index_by_scan(state):
+    """What :class:`TrialIndex` keeps, recomputed by a full scan of the trials."""
+    trials = [state.trials[n] for n in sorted(state.trials)]
+    by_state = {s: [t.number for t in trials if t.state is s and not (t.cache_of is not None and s.value == "complete")]
+                for s in {t.state for t in trials} | set(state.index.by_state)}
+    done = {}
+    for t in trials:
+        if t.state.value == "complete" and t.cache_of is None:
+            done[t.key] = t.number
+    return (set(t.key for t in trials), by_state, [t.number for t in trials if t.cache_of is not None], done,
+            sum("retry_of" in t.user_attrs for t in trials))
+
+
+def _index(state):
+    i = state.index
+    return i.keys, {s: g.numbers for s, g in i.by_state.items()}, i.cached.numbers, i.done_by_key, i.n_retries
+
+
+def test_the_trial_index_agrees_with_a_full_scan_live_after_resume_and_after_salvage(tmp_path):
+    """Appending stays flat because ask/tell read an index instead of scanning all trials; the
+    index must agree with a scan after asks, tells (complete and failed), cache hits, retries,
+    attributes, a resume and a salvaging replay."""
+    path = tmp_path / "s.db"
+    study = _study(path, n=12)
+    calls = {"n": 0}
+
+    def flaky(arch):
+        calls["n"] += 1
+        if calls["n"] % 3 == 0:
+            raise RuntimeError("flaky")
+        return {"acc": float(calls["n"]), "flops": 1.0}
+
+    study.optimize(pn.evaluators.FunctionEvaluator(flaky), n_trials=10, retries=1, show_progress=False)
+    again = study.ask(archs=[t.arch for t in study.trials[:3]])  # cache hits of trials 0-2
+    study.set_user_attr(again[0].number, "note", 1)
+    running = study.ask(2)
+    study.tell(running[1], {"acc": 1.0, "flops": 2.0})
+    state = study._state
+    assert state.index.cached.numbers and state.index.n_retries and state.index.by_state[running[0].state].numbers
+    assert _index(state) == _index_by_scan(state)
+    assert [t.number for t in study.trials] == sorted(state.trials) and study._complete() == sorted(
+        (t for t in study.trials if t.state.value == "complete"), key=lambda t: t.number)
+    study.close()
+    resumed = pn.load_study(path, readonly=True)
+    assert _index(resumed._state) == _index(state) and resumed.trials == study.trials
+    _flip_digit_of_told_value(path, 5)
+    salvaged = pn.load_study(path, salvage=True)
+    assert _index(salvaged._state) == _index_by_scan(salvaged._state) != _index(state)
+
+
 # -- defects that once broke files or left debris (each failed before its fix) --------------------
 @pytest.mark.parametrize("number", [99, -1, True, "0"])
 def test_set_user_attr_on_a_trial_that_does_not_exist_is_refused_and_stores_nothing(tmp_path, number):
