@@ -27,13 +27,13 @@ import sys
 import tempfile
 import textwrap
 import time
-import tomllib
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 
 import predictnas as pn
 from predictnas.exceptions import PredictNASError
@@ -463,7 +463,7 @@ def fuzz(n_examples: int, work: Path, *, table: Path, metrics: dict[str, str]) -
             path.write_text(_toml_of(doc))
         except (TypeError, ValueError):
             return  # not representable as TOML (e.g. None): nothing a user could write
-        from predictnas.study._definition import run_definition
+        from predictnas.study import run_definition
 
         def go() -> None:
             study, _ = run_definition(path, storage=work / f"fuzz_def_{i}.db")

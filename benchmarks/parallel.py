@@ -35,7 +35,7 @@ def _wait(arch: object) -> dict[str, float]:
 
 
 def run(evaluator: pn.Evaluator, trials: int, **options: object) -> dict[str, float]:
-    study = pn.create_study(proposer="random", space="digits_cnn", objectives={"acc": "maximize", "macs": "minimize"}, seed=0,
+    study = pn.create_study(space="digits_cnn", objectives={"acc": "maximize", "macs": "minimize"}, seed=0,
                             proposer="nsga2", proposer_options={"pop_size": 8})
     start = time.perf_counter()
     study.optimize(evaluator, trials, **options)

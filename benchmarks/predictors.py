@@ -47,7 +47,8 @@ from typing import Any
 import numpy as np
 
 import predictnas as pn
-from predictnas.surrogates import ArchFeatures, make_surrogate, rank_quality
+from predictnas.encoders import ArchFeatures
+from predictnas.surrogates import make_surrogate, rank_quality
 
 TARGETS = {"cifar10": "cifar10_test_acc", "cifar100": "cifar100_test_acc"}
 PROXY_COLUMNS = ("synflow",)  # computed for every cell by benchmarks/nb201_proxies.py

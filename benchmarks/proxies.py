@@ -29,7 +29,8 @@ import numpy as np
 from predictors import TARGETS, load_table
 
 import predictnas as pn
-from predictnas.surrogates import ArchFeatures, make_surrogate, rank_quality
+from predictnas.encoders import ArchFeatures
+from predictnas.surrogates import make_surrogate, rank_quality
 
 PROXIES = ("epe_nas", "fisher", "grad_norm", "grasp", "jacov", "l2_norm", "nwot", "plain", "snip", "synflow")
 

@@ -20,7 +20,6 @@ import numpy as np
 import predictnas as pn
 from predictnas.bench import SearchProblem, run_proposer
 from predictnas.exceptions import PredictNASError
-from predictnas.proposers._pool import enumerate_unique
 
 
 def main() -> None:
@@ -38,7 +37,7 @@ def main() -> None:
     problem = SearchProblem.from_args(space, table, ["cifar10_test_acc:max", "cifar10_flops_m:min"], ["cifar10_flops_m"], [])
     run = run_proposer(problem, "predictnas", seed=args.seed, budget=args.budget, batch_size=4, use_cheap=True)
     representatives = set()
-    for _, arch in enumerate_unique(space, 100_000):
+    for _, arch in space.enumerate_unique(100_000):
         try:
             representatives.add(problem.table.row_index(arch))
         except PredictNASError:

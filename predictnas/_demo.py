@@ -11,11 +11,10 @@ from predictnas.spaces import SearchSpace, list_spaces, load_space
 
 def describe_space(space: SearchSpace, *, n_samples: int = 3, seed: int = 0) -> None:
     """Prints a space's size, a few seeded samples, their canonical keys and encodings."""
-    from predictnas.proposers._pool import enumerate_unique
 
     try:
         size = f"{space.cardinality():,} architectures"
-        unique = enumerate_unique(space, 200_000) if space.cell is not None else None
+        unique = space.enumerate_unique(200_000) if space.cell is not None else None
         if unique is not None:
             size += f" ({len(unique):,} functionally distinct, by canonical key)"
     except PredictNASError:
@@ -41,9 +40,8 @@ def describe_space(space: SearchSpace, *, n_samples: int = 3, seed: int = 0) -> 
 def run_demo(*, seed: int = 0, storage: str = "studies/demo.db", checkpoint: str = "studies/mnist1d_supernet.pt",
              budget: int = 120) -> None:
     """Shows the shipped spaces, trains the MNIST-1D supernet, then runs (or resumes) an accuracy-vs-MACs search."""
-    from predictnas.study import create_study
-    from predictnas.study._definition import build_evaluator
-    from predictnas.study._summary import format_front, format_status
+    from predictnas.report import format_front, format_status
+    from predictnas.study import build_evaluator, create_study
 
     print("Shipped search spaces:")
     for name in list_spaces():

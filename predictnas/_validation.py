@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +98,20 @@ class SpecReader:
 def _type_names(types: type | tuple[type, ...]) -> str:
     names = {int: "an integer", str: "a string", list: "a list", dict: "a table", float: "a number", bool: "a boolean"}
     return " or ".join(names.get(t, t.__name__) for t in (types if isinstance(types, tuple) else (types,)))
+
+
+def key_values(items: Iterable[str], *, where: str) -> dict[str, Any]:
+    """``KEY=VALUE`` items -> ``{key: value}``; a value is JSON (``4``, ``0.5``, ``true``, ``null``,
+    ``"x"``) or else a bare string. ``where`` starts the error for an item without ``=``."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidSpecError(f"{where}: {item!r} must look like KEY=VALUE (e.g. n_initial=6).")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value.strip()
+    return out

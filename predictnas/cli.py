@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from predictnas._validation import key_values
 from predictnas._version import __version__
+from predictnas.bench import METHODS
 from predictnas.exceptions import InvalidSpecError, PredictNASError, StudyFileDamagedError
 
 
@@ -93,12 +95,12 @@ def _add_execution_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from predictnas.study._definition import run_definition
-    from predictnas.study._summary import format_front
+    from predictnas.report import format_front
+    from predictnas.study import run_definition
 
     execution = _execution(args)  # an unreachable scheduler fails before the study file is made
     study, evaluator = run_definition(args.study, storage=args.storage, budget=args.budget, seed=args.seed, table=args.table,
-                                      proposer=args.proposer, proposer_options=_key_values(args.proposer_option or []),
+                                      proposer=args.proposer, proposer_options=key_values(args.proposer_option or [], where="--proposer-option"),
                                       batch_size=args.batch_size, show_progress=not args.no_progress)
     print(f"study file: {study.path}", file=sys.stderr)
     with study:
@@ -110,9 +112,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from predictnas.study import load_study
-    from predictnas.study._definition import build_evaluator
-    from predictnas.study._summary import format_front
+    from predictnas.report import format_front
+    from predictnas.study import build_evaluator, load_study
 
     execution = _execution(args)
     with load_study(args.storage, trust=args.trust) as study:
@@ -124,22 +125,6 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         print(format_front(study))
     _write_report(study)
     return 0
-
-
-def _key_values(items: Sequence[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; a value is JSON (``4``, ``0.5``, ``true``, ``null``, ``"x"``) or a bare string."""
-    import json
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InvalidSpecError(f"--proposer-option {item!r} must look like KEY=VALUE (e.g. n_initial=6).")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
 
 
 def _cmd_proposers(args: argparse.Namespace) -> int:
@@ -158,8 +143,8 @@ def _cmd_proposers(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from predictnas.report import format_front, format_status
     from predictnas.study import load_study
-    from predictnas.study._summary import format_front, format_status
 
     with load_study(args.storage, readonly=True) as study:
         print(format_status(study))
@@ -169,8 +154,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from predictnas.report import export_trials
     from predictnas.study import load_study
-    from predictnas.study._summary import export_trials
 
     try:
         study = load_study(args.storage, readonly=True)
@@ -191,7 +176,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_repair(args: argparse.Namespace) -> int:
-    from predictnas.study._repair import repair_study
+    from predictnas.study import repair_study
 
     state, lost = repair_study(args.storage, args.output)
     for line in lost:
@@ -204,13 +189,9 @@ def _cmd_repair(args: argparse.Namespace) -> int:
 
 
 def _cmd_benchmark_search(args: argparse.Namespace) -> int:
-    from predictnas.bench._search import main_search
+    from predictnas.bench import main_search
 
     return main_search(args)
-
-
-def _benchmark_methods() -> list[str]:
-    return ["predictnas", "nsga2-surrogate", "random", "nsga2", "optuna-tpe", "optuna-nsga2", "optuna-gp"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--batch-size", type=int, default=1, help="trials per ask for predictnas methods (default 1)")
     p.add_argument("--methods", default="predictnas,random,nsga2,optuna-tpe,optuna-nsga2",
-                   help="comma-separated, from: " + ", ".join(_benchmark_methods()) + "; predictnas proposers take "
+                   help="comma-separated, from: " + ", ".join(METHODS) + "; predictnas proposers take "
                    "options as NAME{key=value,...}, e.g. predictnas{exhaustive_limit=0}")
     p.add_argument("--out", help="JSON results file")
     p.set_defaults(func=_cmd_benchmark_search)

@@ -77,3 +77,32 @@ class UntrustedStudyError(StudyError, PermissionError):
 
 class SpaceExhaustedError(PredictNASError):
     """Every architecture of the space has been proposed already."""
+
+
+class ReportError(PredictNASError):
+    """A study cannot be reported (no completed trials, incomparable studies, ...)."""
+
+
+class EvaluationTimeout(EvaluationError, TimeoutError):
+    """An evaluation ran past its time limit (the trial is marked failed)."""
+
+
+class WorkerLost(EvaluationError):
+    """The worker running an evaluation died (the trial is marked failed)."""
+
+
+class ExpressionError(InvalidSpecError):
+    """The expression is not valid, or cannot be evaluated; the message says why (the spec loader
+    adds file and key)."""
+
+
+class ProtocolError(StudyFileDamagedError):
+    """An event that the protocol refuses (see the module docs)."""
+
+
+class EvaluatorMismatchError(StudyError, ValueError):
+    """The evaluator's results do not name the study's metrics (e.g. ``accuracy`` for ``acc``)."""
+
+
+class BrokenEvaluatorError(StudyError, RuntimeError):
+    """Every evaluation of a run failed so far: the evaluator itself is probably broken."""

@@ -7,18 +7,17 @@ method may carry proposer options: ``predictnas{exhaustive_limit=0,n_initial=4}`
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from predictnas.bench._problem import SearchProblem
+from predictnas._validation import key_values
+from predictnas.bench._names import PROPOSER_METHODS
+from predictnas.evaluators import SearchProblem
 from predictnas.exceptions import EvaluationError, InvalidSpecError
 
-PROPOSER_METHODS = {"predictnas": "bo", "nsga2-surrogate": "nsga2-surrogate", "random": "random", "nsga2": "nsga2"}
-OPTUNA_METHODS = ("optuna-tpe", "optuna-nsga2", "optuna-gp")
 CHEAP_AWARE = ("predictnas", "nsga2-surrogate")
 
 
@@ -38,16 +37,8 @@ def parse_method(text: str) -> tuple[str, dict[str, Any]]:
     match = _METHOD.match(text.strip())
     if match is None:
         raise InvalidSpecError(f"Bad method {text!r}: use NAME or NAME{{key=value,...}}.")
-    options: dict[str, Any] = {}
-    for item in filter(None, (part.strip() for part in (match.group(2) or "").split(","))):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InvalidSpecError(f"Bad method {text!r}: {item!r} is not key=value.")
-        try:
-            options[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key.strip()] = value.strip()
-    return match.group(1), options
+    items = [part.strip() for part in (match.group(2) or "").split(",")]
+    return match.group(1), key_values(filter(None, items), where=f"Bad method {text!r}")
 
 
 def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int, batch_size: int, use_cheap: bool,

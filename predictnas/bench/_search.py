@@ -13,20 +13,18 @@ import numpy as np
 
 from predictnas.bench._methods import (
     CHEAP_AWARE,
-    OPTUNA_METHODS,
-    PROPOSER_METHODS,
     Run,
     optuna_available,
     parse_method,
     run_optuna,
     run_proposer,
 )
-from predictnas.bench._problem import SearchProblem
+from predictnas.bench._names import METHODS, OPTUNA_METHODS, PROPOSER_METHODS
+from predictnas.evaluators import SearchProblem
 from predictnas.exceptions import InvalidSpecError
 
 BUDGETS = (25, 50, 100, 200)
 THRESHOLDS = ("0.95", "0.99", "0.999")
-METHODS = (*PROPOSER_METHODS, *OPTUNA_METHODS)
 
 
 def score_run(problem: SearchProblem, run: Run, budget: int) -> dict[str, Any]:

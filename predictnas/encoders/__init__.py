@@ -1,22 +1,15 @@
-"""Encoders: architectures -> features (tabular, graph, path, sequence)."""
+"""Encoders: architectures -> features (tabular, graph, path, sequence), and the model-input
+layout built on them (:class:`ArchFeatures`, :class:`ColumnLayout`)."""
 
 from __future__ import annotations
 
-from predictnas._registry import Registry
 from predictnas.encoders._base import Encoder
+from predictnas.encoders._features import ArchFeatures
 from predictnas.encoders._graph import GraphBatch, GraphEncoder, PathEncoder
+from predictnas.encoders._layout import ColumnLayout
+from predictnas.encoders._registry import ENCODERS, make_encoder
 from predictnas.encoders._sequence import SequenceEncoder
 from predictnas.encoders._tabular import CellStatistics, OneHotEncoder, TabularEncoder
 
-ENCODERS: Registry[type[Encoder]] = Registry("encoder", {
-    "tabular": TabularEncoder, "onehot": OneHotEncoder, "graph": GraphEncoder, "path": PathEncoder, "sequence": SequenceEncoder,
-})
-
-
-def make_encoder(name: str) -> Encoder:
-    """An unfitted encoder: ``tabular``, ``onehot``, ``graph``, ``path``, ``sequence`` or a
-    ``"package.module:Class"`` entry point."""
-    return ENCODERS.resolve(name)()
-
-
-__all__ = ["ENCODERS", "CellStatistics", "Encoder", "OneHotEncoder", "GraphBatch", "GraphEncoder", "PathEncoder", "SequenceEncoder", "TabularEncoder", "make_encoder"]
+__all__ = ["ENCODERS", "ArchFeatures", "CellStatistics", "ColumnLayout", "Encoder", "GraphBatch", "GraphEncoder",
+           "OneHotEncoder", "PathEncoder", "SequenceEncoder", "TabularEncoder", "make_encoder"]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from predictnas.evaluators._base import Evaluator
-from predictnas.exceptions import InvalidSpecError, OptionalDependencyError
-from predictnas.executors._base import EvaluationTimeout, Executor, Outcome, WorkerLost, run_evaluation
+from predictnas._registry import Registry
+from predictnas.evaluators import Evaluator
+from predictnas.exceptions import EvaluationTimeout, InvalidSpecError, OptionalDependencyError, WorkerLost
+from predictnas.executors._base import Executor, Outcome, run_evaluation
 from predictnas.executors._inprocess import InProcessExecutor
 from predictnas.executors._process import ProcessExecutor
 
-__all__ = ["EvaluationTimeout", "Executor", "InProcessExecutor", "Outcome", "ProcessExecutor", "WorkerLost",
+__all__ = ["EXECUTORS", "EvaluationTimeout", "Executor", "InProcessExecutor", "Outcome", "ProcessExecutor", "WorkerLost",
            "dask_client", "make_executor", "run_evaluation"]
 
 
@@ -34,20 +36,32 @@ def make_executor(evaluator: Evaluator, executor: Any = None, *, n_workers: int 
         return executor
     if executor is None:
         executor = "process" if (n_workers or 1) > 1 else "inprocess"
-    if executor == "inprocess":
-        if (n_workers or 1) != 1:
-            raise InvalidSpecError(f"The in-process executor runs one evaluation at a time; got n_workers={n_workers}. "
-                                   "Use executor=\"process\" or a Dask client for more.")
-        return InProcessExecutor(evaluator, timeout=timeout)
-    if executor == "process":
-        return ProcessExecutor(evaluator, n_workers, timeout=timeout)
-    if type(executor).__module__.startswith("distributed"):
+    if isinstance(executor, str):
+        return EXECUTORS.resolve(executor, where="executor")(evaluator, n_workers, timeout, name)
+    if type(executor).__module__.startswith("distributed"):  # a Dask client object
         from predictnas.executors._dask import DaskExecutor
 
         return DaskExecutor(executor, evaluator, n_workers, timeout=timeout, name=name)
     raise InvalidSpecError(
-        f"Unknown executor {executor!r}; use \"inprocess\", \"process\", a dask.distributed Client, or an Executor."
+        f"Unknown executor {executor!r}; use one of {sorted(EXECUTORS)}, a dask.distributed Client, or an Executor."
     )
+
+
+def _inprocess(evaluator: Evaluator, n_workers: int | None, timeout: float | None, name: str | None) -> Executor:
+    if (n_workers or 1) != 1:
+        raise InvalidSpecError(f"The in-process executor runs one evaluation at a time; got n_workers={n_workers}. "
+                               "Use executor=\"process\" or a Dask client for more.")
+    return InProcessExecutor(evaluator, timeout=timeout)
+
+
+def _process(evaluator: Evaluator, n_workers: int | None, timeout: float | None, name: str | None) -> Executor:
+    return ProcessExecutor(evaluator, n_workers, timeout=timeout)
+
+
+#: Executors by name: ``factory(evaluator, n_workers, timeout, study name) -> Executor`` (a Dask
+#: client is passed as the object itself).
+EXECUTORS: Registry[Callable[[Evaluator, int | None, float | None, str | None], Executor]] = Registry(
+    "executor", {"inprocess": _inprocess, "process": _process})
 
 
 def dask_client(address: str, *, timeout: float = 10.0) -> Any:

@@ -7,8 +7,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from predictnas.evaluators._base import EvalResult, Evaluator, as_result
-from predictnas.exceptions import EvaluationError
+from predictnas.evaluators import EvalResult, Evaluator, as_result
 from predictnas.spaces import Arch
 
 
@@ -18,14 +17,6 @@ class Outcome:
 
     result: EvalResult
     duration_s: float
-
-
-class EvaluationTimeout(EvaluationError, TimeoutError):
-    """An evaluation ran past its time limit (the trial is marked failed)."""
-
-
-class WorkerLost(EvaluationError):
-    """The worker running an evaluation died (the trial is marked failed)."""
 
 
 def run_evaluation(evaluator: Evaluator, arch: Arch) -> Outcome:

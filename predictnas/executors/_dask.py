@@ -10,9 +10,9 @@ from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
-from predictnas.evaluators._base import Evaluator
-from predictnas.exceptions import EvaluationError
-from predictnas.executors._base import EvaluationTimeout, Executor, Outcome, WorkerLost, run_evaluation
+from predictnas.evaluators import Evaluator
+from predictnas.exceptions import EvaluationError, EvaluationTimeout, WorkerLost
+from predictnas.executors._base import Executor, Outcome, run_evaluation
 from predictnas.spaces import Arch
 
 logger = logging.getLogger("predictnas.executors")

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 
-from predictnas.evaluators._base import Evaluator
-from predictnas.executors._base import EvaluationTimeout, Executor, Outcome, run_evaluation
+from predictnas.evaluators import Evaluator
+from predictnas.exceptions import EvaluationTimeout
+from predictnas.executors._base import Executor, Outcome, run_evaluation
 from predictnas.spaces import Arch
 
 

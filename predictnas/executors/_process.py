@@ -19,9 +19,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from predictnas.evaluators._base import Evaluator
-from predictnas.exceptions import EvaluationError
-from predictnas.executors._base import EvaluationTimeout, Executor, Outcome, WorkerLost, run_evaluation
+from predictnas.evaluators import Evaluator
+from predictnas.exceptions import EvaluationError, EvaluationTimeout, WorkerLost
+from predictnas.executors._base import Executor, Outcome, run_evaluation
 from predictnas.spaces import Arch
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from predictnas._registry import Registry
 from predictnas.exceptions import InvalidSpecError
-from predictnas.proposers._base import ProposalContext, Proposer, SpaceExhaustedError
+from predictnas.proposers._base import ProposalContext, Proposer, SpaceExhaustedError, new_and_distinct, rest_of_space
 from predictnas.proposers._bo import BayesOptProposer, initial_design_size
 from predictnas.proposers._nsga2 import NSGA2Proposer
 from predictnas.proposers._random import RandomProposer
@@ -44,4 +44,5 @@ def make_proposer(name: str, options: dict[str, Any] | None = None) -> Proposer:
 
 
 __all__ = ["PROPOSERS", "BayesOptProposer", "NSGA2Proposer", "ProposalContext", "Proposer", "RandomProposer",
-           "SpaceExhaustedError", "SurrogateNSGA2Proposer", "initial_design_size", "make_proposer", "proposer_options"]
+           "SpaceExhaustedError", "SurrogateNSGA2Proposer", "initial_design_size", "make_proposer", "new_and_distinct",
+           "proposer_options", "rest_of_space"]

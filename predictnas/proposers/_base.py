@@ -6,7 +6,7 @@ import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -67,6 +67,17 @@ class Proposer(abc.ABC):
     def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:
         """Returns up to ``n`` architectures whose canonical keys are not in ``ctx.seen_keys``."""
 
+    # What a study may read from a proposer (nothing else, and never by attribute name):
+    def step_report(self) -> dict[str, Any]:
+        """What the last :meth:`propose` did (e.g. model, pool size, acquisition, seconds per
+        phase), stored with its proposal in the study file. Default: nothing."""
+        return {}
+
+    def model_spec(self) -> dict[str, Any] | None:
+        """The model that drives the search, ``{"surrogate", "encoding", "features"}`` (names a
+        study's diagnostics re-use), or ``None`` when there is none (default)."""
+        return None
+
 
 def fresh_random(ctx: ProposalContext, n: int, rng: np.random.Generator, taken: set[str]) -> list[Arch]:
     """``n`` random architectures with new canonical keys (rejection sampling, enumeration as fallback)."""
@@ -98,3 +109,24 @@ def _remaining(ctx: ProposalContext, n: int, rng: np.random.Generator, taken: se
     picked = [keys[i] for i in rng.permutation(len(keys))[:n]]
     taken.update(picked)
     return [rest[k] for k in picked]
+
+
+def new_and_distinct(proposed: Sequence[Arch], ctx: ProposalContext) -> list[Arch]:
+    """The proposals without repeats and without architectures that already have a trial (a proposer
+    that breaks this contract, e.g. a batch larger than what is left, never costs an evaluation)."""
+    seen, out = set(ctx.seen_keys), []
+    for arch in proposed:
+        key = ctx.space.canonical_key(arch)
+        if key not in seen:
+            seen.add(key)
+            out.append(arch)
+    return out
+
+
+def rest_of_space(ctx: ProposalContext, n: int, rng: np.random.Generator) -> list[Arch]:
+    """Up to ``n`` architectures without a trial, or ``SpaceExhaustedError`` when none is left."""
+    rest = fresh_random(ctx, n, rng, set(ctx.seen_keys))
+    if not rest:
+        raise SpaceExhaustedError(f"Space {ctx.space.name!r} is exhausted: each of its {len(ctx.seen_keys)} distinct "
+                                  "architectures has a trial; nothing was stored.")
+    return rest

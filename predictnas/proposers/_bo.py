@@ -13,7 +13,9 @@ from predictnas._determinism import pinned_step, seeded_torch
 from predictnas.exceptions import InvalidSpecError
 from predictnas.proposers._acquisition import BatchProblem, reference_point, select_batch
 from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
-from predictnas.proposers._pool import enumerate_unique, generated_pool
+from predictnas.proposers._inputs import ModelInputs
+from predictnas.proposers._pool import generated_pool
+from predictnas.proposers._selection import rank_and_crowding, training_subset
 from predictnas.proposers._targets import Targets
 from predictnas.spaces import Arch, SearchSpace
 
@@ -86,8 +88,8 @@ class BayesOptProposer(Proposer):
         feasibility: Model the probability of success from failed trials.
         max_points: Beyond this many completed trials the surrogate is fitted and conditioned on a
             subset: the best non-dominated fronts (up to half) and an even spread over the rest
-            (see :func:`_training_subset`). An exact GP costs ``O(n^3)``; this bounds a step's cost
-            in long studies. The proposal records it (``model``: ``"gp on 600 of 5000"``).
+            (see :func:`~predictnas.proposers._selection.training_subset`). An exact GP costs
+            ``O(n^3)``; this bounds a step's cost in long studies. The proposal records it (``model``: ``"gp on 600 of 5000"``).
         max_baseline: Observed trials the acquisition improves on (``X_baseline``): the best
             non-dominated fronts up to this many.
         nehvi_limit: Complete trials up to which ``"auto"`` uses ``qLogNEHVI`` for 2 objectives.
@@ -112,14 +114,12 @@ class BayesOptProposer(Proposer):
                  nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5,
                  features: str | Sequence[str] = (), lazy: bool = True) -> None:
         from predictnas.encoders import ENCODERS
-        from predictnas.surrogates import SURROGATES
+        from predictnas.surrogates import surrogate_class
 
-        if surrogate not in SURROGATES:
-            raise InvalidSpecError(f"surrogate={surrogate!r} is not one of {sorted(SURROGATES)}.")
+        self._surrogate_class = surrogate_class(surrogate, where=f"surrogate={surrogate!r}")  # a name or an entry point
+        ENCODERS.resolve(encoding, where=f"encoding={encoding!r}")
         if acquisition not in ACQUISITIONS:
             raise InvalidSpecError(f"acquisition={acquisition!r} is not one of {list(ACQUISITIONS)}.")
-        if encoding not in ENCODERS:
-            raise InvalidSpecError(f"encoding={encoding!r} is not one of {sorted(ENCODERS)}.")
         for name, value in {"pool_size": pool_size, "shortlist": shortlist, "mc_samples": mc_samples or 1,
                             "generations": generations, "max_points": max_points, "max_baseline": max_baseline,
                             "nehvi_limit": nehvi_limit}.items():
@@ -154,17 +154,19 @@ class BayesOptProposer(Proposer):
         self.last_step: dict[str, Any] = {}  # what the last step did (recorded in the study file)
 
     def _make_surrogate(self, seed: int = 0, groups: list[list[int]] | None = None) -> Any:
+        """The surrogate, given ``seed`` and ``groups`` when its capabilities say it takes them."""
         from predictnas.surrogates import make_surrogate
 
-        options = dict(self.surrogate_options)
-        if self.surrogate.startswith("xgboost"):
-            options.setdefault("seed", seed)
-        elif self.surrogate == "gp" and groups:
-            options.setdefault("groups", groups)
         try:
-            return make_surrogate(self.surrogate, **options)
+            return make_surrogate(self.surrogate, groups=groups, seed=seed, **self.surrogate_options)
         except TypeError as exc:
             raise InvalidSpecError(f"surrogate_options {self.surrogate_options!r} for {self.surrogate!r}: {exc}.") from None
+
+    def step_report(self) -> dict[str, Any]:
+        return dict(self.last_step)
+
+    def model_spec(self) -> dict[str, Any]:
+        return {"surrogate": self.surrogate, "encoding": self.encoding, "features": list(self.features)}
 
     # -- the step ---------------------------------------------------------------------------------
     def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:
@@ -185,32 +187,34 @@ class BayesOptProposer(Proposer):
         self._ctx_priors = ctx.warm_start
         self._transfer = self._transfer_model(ctx) if ctx.warm_start else None
         targets = Targets.of(ctx, self.features)
+        n_transfer = sum(len(p.values) for p in ctx.warm_start) if self._transfer is not None else 0
+        inputs = ModelInputs(self._features, targets, self._transfer, n_transfer)
         done = list(ctx.complete)
-        X, Y = self._inputs(targets, [t.arch for t in done]), targets.model_targets(done)
-        exact = targets.exact_columns(self._n_enc)
+        X, Y = inputs([t.arch for t in done]), targets.model_targets(done)
+        exact = inputs.exact_columns
         if any(np.ptp(X[:, c]) == 0 for c in exact):  # an exact objective is constant so far
             return fresh_random(ctx, n, rng, taken)
         with clock("fit"):
             F = np.concatenate([-Y[:, :len(targets.modelled)], -X[:, exact]], axis=1)  # minimisation form
-            model, n_used = self._fit(X, Y, F, rng)
-            success = self._success_model(ctx, targets, X) if self.feasibility and ctx.failed else None
+            model, n_used = self._fit(X, Y, F, rng, inputs.layout.groups())
+            success = self._success_model(ctx, inputs, X) if self.feasibility and ctx.failed else None
         with clock("pool"):
-            pool, X_pool = self._pool(ctx, targets, model, rng, taken)
+            pool, X_pool = self._pool(ctx, inputs, model, rng, taken)
         self.last_step = {"model": self.surrogate if n_used == len(X) else f"{self.surrogate} on {n_used} of {len(X)}",
                           "pool": len(pool), "feasibility": success is not None}
         if not pool:
             return fresh_random(ctx, n, rng, taken)
         with clock("shortlist"):
             p_success = self._p_success(success, X_pool) if success is not None else None
-            short = self._shortlist(targets, model, X_pool, p_success)
+            short = self._shortlist(inputs, model, X_pool, p_success)
         with clock("acquisition"):
             _, violation = targets.exact_values([t.arch for t in done])
             feasible = np.flatnonzero(violation == 0) if (violation == 0).any() else np.arange(len(done))
             Y_all = np.concatenate([Y[:, :len(targets.modelled)], X[:, exact]], axis=1)
-            base = feasible[_training_subset(-Y_all[feasible], self.max_baseline)]  # the relevant observed trials
+            base = feasible[training_subset(-Y_all[feasible], self.max_baseline)]  # the relevant observed trials
             problem = BatchProblem(len(targets.modelled), exact, targets.constraint_specs(), Y_all[base],
                                    reference_point(Y_all[feasible], X_pool[:, exact]))
-            X_pending = self._inputs(targets, list(ctx.pending)) if ctx.pending else None
+            X_pending = inputs(list(ctx.pending)) if ctx.pending else None
             support = np.concatenate([X[base], X_pool[short]] + ([X_pending] if X_pending is not None else []))
             n_obj = problem.n_objectives
             mode = self.last_step["acquisition"] = self._mode(n_obj, len(done))
@@ -241,19 +245,11 @@ class BayesOptProposer(Proposer):
         """Caches what depends on the space only: the encoder and, if small, the whole space."""
         if self._space is space:
             return
-        from predictnas.surrogates import ArchFeatures
+        from predictnas.encoders import ArchFeatures
 
         self._space, self._features = space, ArchFeatures(self.encoding).fit(space)
-        self._n_enc = self._features.transform(space.sample(1, rng=np.random.default_rng(0))).shape[1]
-        self._all = enumerate_unique(space, self.exhaustive_limit)
+        self._all = space.enumerate_unique(self.exhaustive_limit)
         self._all_X = self._features.transform([a for _, a in self._all]) if self._all else None
-
-    def _inputs(self, targets: Targets, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
-        """``(n, d)`` model inputs: encoding, exact objectives, then (warm start) the earlier
-        studies' predictions of each mapped objective."""
-        enc = self._features.transform(archs) if encoded is None else encoded
-        X = targets.inputs(self._features, archs, enc)
-        return np.concatenate([X, self._transfer(enc)], axis=1) if self._transfer is not None else X
 
     def _transfer_model(self, ctx: ProposalContext) -> Any:
         """``(encoded rows) -> (n, k)``: per earlier study and mapped objective, the prediction of
@@ -269,22 +265,22 @@ class BayesOptProposer(Proposer):
             Y = np.stack([prior.values[k] for k in names], axis=1)
             digest = hashlib.sha1(X.tobytes() + Y.tobytes()).hexdigest()
             if digest not in self._priors:
-                keep = _training_subset(-Y, self.max_points)
+                keep = training_subset(-Y, self.max_points)
                 with seeded_torch(int(digest[:15], 16)):
-                    self._priors[digest] = GPSurrogate(groups=self._features.groups_).fit(X[keep], Y[keep])
+                    self._priors[digest] = GPSurrogate(groups=self._features.layout_.groups()).fit(X[keep], Y[keep])
             models.append(self._priors[digest])
         return lambda enc: np.concatenate([m.predict(enc)[0] for m in models], axis=1)
 
-    def _fit(self, X: np.ndarray, Y: np.ndarray, F: np.ndarray, rng: np.random.Generator) -> tuple[Any, int]:
+    def _fit(self, X: np.ndarray, Y: np.ndarray, F: np.ndarray, rng: np.random.Generator,
+             groups: list[list[int]]) -> tuple[Any, int]:
         """The fitted surrogate and how many trials it is conditioned on (at most ``max_points``,
-        see :func:`_training_subset`). A GP's hyperparameters are fitted on the first
+        see :func:`~predictnas.proposers._selection.training_subset`). A GP's hyperparameters are fitted on the first
         :func:`refit_schedule` trials (cached by data) and it is conditioned on the current rows."""
-        keep = _training_subset(F, self.max_points)
-        groups = self._groups(X.shape[1])
-        if self.surrogate != "gp":
-            return self._make_surrogate(seed=int(rng.integers(2**31))).fit(X[keep], Y[keep]), len(keep)
+        keep = training_subset(F, self.max_points)
+        if not self._surrogate_class.conditions_on_data:  # fitted afresh at every step
+            return self._make_surrogate(seed=int(rng.integers(2**31)), groups=groups).fit(X[keep], Y[keep]), len(keep)
         n_fit = refit_schedule(len(X), self.refit_growth)
-        rows = _training_subset(F[:n_fit], self.max_points)
+        rows = training_subset(F[:n_fit], self.max_points)
         digest = hashlib.sha1(X[rows].tobytes() + Y[rows].tobytes()).hexdigest()
         fitted = self._fits.get(digest)
         if fitted is None:  # a pure function of the data: a resumed study refits to the same model
@@ -296,12 +292,12 @@ class BayesOptProposer(Proposer):
         same = len(rows) == len(keep) and (rows == keep).all()
         return (fitted if same else fitted.with_data(X[keep], Y[keep])), len(keep)
 
-    def _success_model(self, ctx: ProposalContext, targets: Targets, X_done: np.ndarray) -> Any:
+    def _success_model(self, ctx: ProposalContext, inputs: ModelInputs, X_done: np.ndarray) -> Any:
         """A GP on success (1) / failure (0) of every finished trial (label regression): its
         mean, clipped to [0.01, 1], is a candidate's probability of success."""
         from predictnas.surrogates import GPSurrogate
 
-        X_failed = np.nan_to_num(self._inputs(targets, [t.arch for t in ctx.failed]))
+        X_failed = np.nan_to_num(inputs([t.arch for t in ctx.failed]))
         X = np.concatenate([X_done, X_failed])
         y = np.concatenate([np.ones(len(X_done)), np.zeros(len(X_failed))])
         if len(X) > self.max_points:  # an even spread of each class, seeded by the data
@@ -311,7 +307,7 @@ class BayesOptProposer(Proposer):
                                    len(X_done) + rng.choice(len(X_failed), n_failed, replace=False)])
             X, y = X[rows], y[rows]
         with seeded_torch(0):
-            return GPSurrogate(groups=self._groups(X.shape[1]), warp=None).fit(X, y[:, None])
+            return GPSurrogate(groups=inputs.layout.groups(), warp=None).fit(X, y[:, None])
 
     def _p_success(self, success: Any, X: np.ndarray) -> np.ndarray:
         """``(n,)`` probability of success: the success GP's mean less ``success_caution`` of its
@@ -319,29 +315,19 @@ class BayesOptProposer(Proposer):
         mean, std = success.predict(X)
         return np.clip(mean[:, 0] - self.success_caution * std[:, 0], 0.01, 1.0)
 
-    def _groups(self, width: int) -> list[list[int]]:
-        """Column groups of the model inputs: the encoding's groups, the exact objectives, the
-        cheap-statistic ``features``, then the warm-start predictions (each group gets its own
-        kernel term)."""
-        groups = [list(g) for g in self._features.groups_]
-        n_transfer = 0 if self._transfer is None else sum(len(p.values) for p in self._ctx_priors)
-        features_start = width - n_transfer - len(self.features)
-        groups += [list(range(self._n_enc, features_start))] if features_start > self._n_enc else []
-        groups += [list(range(features_start, width - n_transfer))] if self.features else []
-        return groups + ([list(range(width - n_transfer, width))] if n_transfer else [])
-
-    def _pool(self, ctx: ProposalContext, targets: Targets, model: Any, rng: np.random.Generator,
+    def _pool(self, ctx: ProposalContext, inputs: ModelInputs, model: Any, rng: np.random.Generator,
               taken: set[str]) -> tuple[list[Arch], np.ndarray]:
+        targets, n_enc = inputs.targets, self._features.layout_.width
         if self._all is not None:
             idx = np.array([i for i, (key, _) in enumerate(self._all) if key not in taken], dtype=int)
             pool = [self._all[i][1] for i in idx]
-            encoded = self._all_X[idx] if len(idx) else np.zeros((0, self._n_enc))
+            encoded = self._all_X[idx] if len(idx) else np.zeros((0, n_enc))
         else:
             m_mod = len(targets.modelled)
             n_exact_c = 1 if targets.exact_constraints else 0
 
             def score(archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray | None]:
-                Xs = self._inputs(targets, archs)
+                Xs = inputs(archs)
                 mean = model.predict(np.nan_to_num(Xs))[0]
                 exact, violation = targets.exact_values(archs)
                 F = -np.concatenate([mean[:, :m_mod], np.nan_to_num(exact, nan=-1e30)], axis=1)
@@ -350,26 +336,24 @@ class BayesOptProposer(Proposer):
 
             pool = generated_pool(ctx, score, n_obj=len(ctx.objectives), n_constr=n_exact_c, size=self.pool_size,
                                   pop_size=100, generations=self.generations, rng=rng, taken=taken)
-            encoded = self._features.transform(pool) if pool else np.zeros((0, self._n_enc))
-        X_pool = self._inputs(targets, pool, encoded)
+            encoded = self._features.transform(pool) if pool else np.zeros((0, n_enc))
+        X_pool = inputs(pool, encoded)
         _, violation = targets.exact_values(pool)
         ok = np.isfinite(X_pool).all(axis=1) & (violation == 0)
         keep = np.flatnonzero(ok)
         return [pool[i] for i in keep], X_pool[keep]
 
-    def _shortlist(self, targets: Targets, model: Any, X_pool: np.ndarray, p_success: np.ndarray | None) -> np.ndarray:
+    def _shortlist(self, inputs: ModelInputs, model: Any, X_pool: np.ndarray, p_success: np.ndarray | None) -> np.ndarray:
         """Indices of the candidates the acquisition function scores."""
         from scipy.stats import norm
 
         if len(X_pool) <= self.shortlist:
             return np.arange(len(X_pool))
+        targets = inputs.targets
         m_mod = len(targets.modelled)
-        from predictnas.surrogates import GPSurrogate
-
-        # optimism of beta of the model's own stds (a GP's calibrated intervals are for reporting)
-        raw = {"calibrated": False} if isinstance(model, GPSurrogate) else {}
-        low, high = model.interval(X_pool, level=2 * norm.cdf(self.beta) - 1, **raw)
-        F = -np.concatenate([high[:, :m_mod], X_pool[:, targets.exact_columns(self._n_enc)]], axis=1)
+        # optimism of beta of the model's own stds (calibrated intervals are for reporting)
+        low, high = model.interval(X_pool, level=2 * norm.cdf(self.beta) - 1, calibrated=False)
+        F = -np.concatenate([high[:, :m_mod], X_pool[:, inputs.exact_columns]], axis=1)
         likely = np.ones(len(X_pool))
         if targets.modelled_constraints:
             mean, std = model.predict(X_pool)
@@ -383,20 +367,7 @@ class BayesOptProposer(Proposer):
             candidates = likely_ok if len(likely_ok) >= min(self.shortlist, len(candidates)) // 4 else candidates
         if F.shape[1] == 1:
             return candidates[np.argsort(F[candidates, 0], kind="stable")[: self.shortlist]]
-        return candidates[_rank_and_crowding(F[candidates], self.shortlist)]
-
-
-def _rank_and_crowding(F: np.ndarray, n: int) -> np.ndarray:
-    """Indices of ``n`` rows of ``F`` (minimisation) chosen by NSGA-II survival: whole
-    non-dominated fronts in order, the last one cut by crowding distance (pymoo)."""
-    from pymoo.core.population import Population
-    from pymoo.core.problem import Problem
-    from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
-
-    pop = Population.new(F=F, index=np.arange(len(F)))
-    survivors = RankAndCrowding().do(Problem(n_var=1, n_obj=F.shape[1]), pop, n_survive=n,
-                                     random_state=np.random.default_rng(0))
-    return np.sort(np.asarray(survivors.get("index"), dtype=int))
+        return candidates[rank_and_crowding(F[candidates], self.shortlist)]
 
 
 def _prior_front(ctx: ProposalContext, n: int, rng: np.random.Generator, taken: set[str]) -> list[Arch]:
@@ -420,32 +391,11 @@ def _prior_front(ctx: ProposalContext, n: int, rng: np.random.Generator, taken: 
     if not unseen or F.shape[1] == 0:
         return fresh_random(ctx, n, rng, taken)
     F, picked = F[unseen], []
-    order = _rank_and_crowding(F, min(n, len(unseen))) if F.shape[1] > 1 else np.argsort(F[:, 0])[:n]
+    order = rank_and_crowding(F, min(n, len(unseen))) if F.shape[1] > 1 else np.argsort(F[:, 0])[:n]
     for i in order:
         picked.append(archs[unseen[int(i)]])
         taken.add(ctx.space.canonical_key(picked[-1]))
     return picked + fresh_random(ctx, n - len(picked), rng, taken)
-
-
-def _training_subset(F: np.ndarray, limit: int) -> np.ndarray:
-    """Indices (sorted) of at most ``limit`` rows of ``F`` (minimisation): every row when there are
-    few enough; else the best non-dominated fronts, whole, up to half the limit (where the search
-    acts; the first front cut if it alone is larger), then an even spread over the rest, seeded by
-    the data so that a resumed study picks the same rows."""
-    n = len(F)
-    if n <= limit:
-        return np.arange(n)
-    from predictnas.pareto import non_dominated_ranks
-
-    ranks = non_dominated_ranks(F)
-    order = np.argsort(ranks, kind="stable")
-    sizes = np.cumsum(np.bincount(ranks))
-    whole = sizes[sizes <= limit // 2]
-    best = order[: whole[-1] if len(whole) else limit // 2]
-    rest = np.setdiff1d(np.arange(n), best)
-    seed = int.from_bytes(hashlib.sha1(np.ascontiguousarray(F).tobytes()).digest()[:8], "little")
-    spread = np.random.default_rng(seed).choice(rest, size=limit - len(best), replace=False)
-    return np.sort(np.concatenate([best, spread]))
 
 
 class _Clock:

@@ -6,25 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from predictnas.exceptions import PredictNASError
 from predictnas.pareto import pareto_mask
 from predictnas.proposers._base import ProposalContext
 from predictnas.proposers._evolution import ScoreFunction, evolve
-from predictnas.spaces import Arch, SearchSpace
-
-
-def enumerate_unique(space: SearchSpace, limit: int) -> list[tuple[str, Arch]] | None:
-    """Every functionally distinct architecture ``(key, arch)`` when the space has at most
-    ``limit`` raw architectures, else ``None``."""
-    try:
-        if space.raw_size() > limit:
-            return None
-        unique: dict[str, Arch] = {}
-        for arch in space.enumerate():
-            unique.setdefault(space.canonical_key(arch), arch)
-    except PredictNASError:  # not enumerable (continuous or constrained beyond counting)
-        return None
-    return list(unique.items())
+from predictnas.spaces import Arch
 
 
 def generated_pool(ctx: ProposalContext, score: ScoreFunction, *, n_obj: int, n_constr: int, size: int,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -40,39 +39,42 @@ class SurrogateNSGA2Proposer(Proposer):
     def __init__(self, *, surrogate: str = "xgboost", encoding: str = "tabular", n_initial: int | None = None,
                  pop_size: int = 100, generations: int = 30) -> None:
         from predictnas.encoders import ENCODERS
-        from predictnas.surrogates import SURROGATES
+        from predictnas.surrogates import surrogate_class
 
-        if surrogate not in SURROGATES:
-            raise InvalidSpecError(f"surrogate={surrogate!r} is not one of {sorted(SURROGATES)}.")
-        if encoding not in ENCODERS:
-            raise InvalidSpecError(f"encoding={encoding!r} is not one of {sorted(ENCODERS)}.")
+        surrogate_class(surrogate, where=f"surrogate={surrogate!r}")
+        ENCODERS.resolve(encoding, where=f"encoding={encoding!r}")
         for name, value in {"pop_size": pop_size, "generations": generations}.items():
             if not isinstance(value, int) or value < 1:
                 raise InvalidSpecError(f"{name} must be a positive integer; got {value!r}.")
         self.surrogate, self.encoding, self.n_initial = surrogate, encoding, n_initial
         self.pop_size, self.generations = pop_size, generations
 
+    def model_spec(self) -> dict[str, Any]:
+        return {"surrogate": self.surrogate, "encoding": self.encoding, "features": []}
+
     def propose(self, ctx: ProposalContext, n: int, *, rng: np.random.Generator) -> list[Arch]:
         with pinned_step(rng):
             return self._propose(ctx, n, rng)
 
     def _propose(self, ctx: ProposalContext, n: int, rng: np.random.Generator) -> list[Arch]:
-        from predictnas.surrogates import ArchFeatures, make_surrogate
+        from predictnas.encoders import ArchFeatures
+        from predictnas.proposers._inputs import ModelInputs
+        from predictnas.surrogates import make_surrogate, surrogate_class
 
         taken = set(ctx.seen_keys)
         if len(ctx.complete) < max(self.n_initial or initial_design_size(ctx.space), 3):
             return fresh_random(ctx, n, rng, taken)
         targets = Targets.of(ctx)
         features = ArchFeatures(self.encoding).fit(ctx.space)
+        inputs = ModelInputs(features, targets)
         done = list(ctx.complete)
-        options = {"seed": int(rng.integers(2**31))} if self.surrogate.startswith("xgboost") else {}
-        model = make_surrogate(self.surrogate, **options).fit(targets.inputs(features, [t.arch for t in done]),
-                                                              targets.model_targets(done))
+        seed = int(rng.integers(2**31)) if surrogate_class(self.surrogate).takes_seed else None
+        model = make_surrogate(self.surrogate, seed=seed).fit(inputs([t.arch for t in done]), targets.model_targets(done))
         m_mod = len(targets.modelled)
         cons = [ctx.constraints[j] for j in targets.modelled_constraints]
 
         def score(archs: Sequence[Arch]) -> tuple[np.ndarray, np.ndarray | None]:
-            X = targets.inputs(features, archs)
+            X = inputs(archs)
             mean = model.predict(np.nan_to_num(X))[0]
             exact, violation = targets.exact_values(archs)
             F = -np.concatenate([mean[:, :m_mod], np.nan_to_num(exact, nan=-1e30)], axis=1)

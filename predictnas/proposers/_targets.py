@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -71,18 +70,6 @@ class Targets:
                      dtype=np.float64)
         return np.concatenate([F.reshape(len(trials), -1), C.reshape(len(trials), -1)], axis=1)
 
-    def inputs(self, features: Any, archs: Sequence[Arch], encoded: np.ndarray | None = None) -> np.ndarray:
-        """``(n, d)`` model inputs: ``features`` (an ``ArchFeatures``) of ``archs`` (or the given
-        ``encoded`` rows), the exact objectives in maximisation form, then the cheap statistics
-        named in :attr:`features` (NaN where unknown)."""
-        enc = features.transform(archs) if encoded is None else encoded
-        stats = self._lookup(archs) if self.features else None  # one lookup for both parts
-        parts = [enc, self.exact_values(archs, stats)[0]]
-        if stats is not None:
-            missing = np.full(len(archs), np.nan)
-            parts.append(np.stack([np.asarray(stats.get(f, missing), dtype=float) for f in self.features], axis=1))
-        return np.concatenate(parts, axis=1)
-
     def exact_values(self, archs: Sequence[Arch], stats: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(F, violation)``: exact objectives ``(n, len(exact))`` in maximisation form (NaN if
         unknown) and the summed violation ``(n,)`` of exact constraints (NaN if unknown).
@@ -90,7 +77,7 @@ class Targets:
         n = len(archs)
         if not self.exact and not self.exact_constraints:
             return np.zeros((n, 0)), np.zeros(n)
-        stats = self._lookup(archs) if stats is None else stats
+        stats = self.lookup(archs) if stats is None else stats
         objs = self.ctx.objectives
         F = _maximization(np.stack([np.asarray(stats[objs[i].name], dtype=float) for i in self.exact], axis=1),
                           [objs[i] for i in self.exact]) if self.exact else np.zeros((n, 0))
@@ -101,7 +88,8 @@ class Targets:
             violation = violation + (np.maximum(values - c.bound, 0) if c.op == "<=" else np.maximum(c.bound - values, 0))
         return F, violation
 
-    def _lookup(self, archs: Sequence[Arch]) -> dict[str, np.ndarray]:
+    def lookup(self, archs: Sequence[Arch]) -> dict[str, np.ndarray]:
+        """``ctx.cheap(archs)``: ``{name: (n,) values}``."""
         assert self.ctx.cheap is not None
         return self.ctx.cheap(archs)
 
@@ -110,10 +98,6 @@ class Targets:
         is feasible."""
         return [(len(self.modelled) + pos, 1.0 if self.ctx.constraints[j].op == "<=" else -1.0, self.ctx.constraints[j].bound)
                 for pos, j in enumerate(self.modelled_constraints)]
-
-    def exact_columns(self, n_encoded: int) -> list[int]:
-        """Columns of :meth:`inputs` holding the exact objectives, after ``n_encoded`` encoder columns."""
-        return [n_encoded + i for i in range(len(self.exact))]
 
 
 def _maximization(values: np.ndarray, objectives: Sequence[Objective]) -> np.ndarray:

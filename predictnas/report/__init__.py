@@ -11,11 +11,15 @@ import os
 from pathlib import Path
 
 from predictnas._text import for_markdown, for_terminal
-from predictnas.report._data import ReportData, ReportError, TrialPoint, hv_curve, report_data
+from predictnas.exceptions import ReportError
+from predictnas.report._data import ReportData, TrialPoint, hv_curve, report_data
+from predictnas.report._reference import TableReference, table_reference
+from predictnas.report._summary import export_trials, format_code, format_front, format_proposals, format_status
 from predictnas.study import Study
 
-__all__ = ["ReportData", "ReportError", "TrialPoint", "hv_curve", "report", "report_beside", "report_data",
-           "render_markdown"]
+__all__ = ["ReportData", "ReportError", "TableReference", "TrialPoint", "export_trials", "format_code", "format_front",
+           "format_proposals", "format_status", "hv_curve", "render_markdown", "report", "report_beside", "report_data",
+           "table_reference"]
 
 
 def _code(value: object) -> str:
@@ -63,7 +67,6 @@ def report(study: Study, path: str | Path | None = None, *, format: str = "html"
         text = render_markdown(data)
     else:
         from predictnas.report._html import render_html
-        from predictnas.study._summary import export_trials
 
         text = render_html(data, trials_csv=export_trials(study, "csv"), trials_json=study.trial_rows())
     if path is not None:

@@ -9,15 +9,11 @@ from typing import Any
 import numpy as np
 
 from predictnas._version import __version__
-from predictnas.exceptions import PredictNASError
+from predictnas.exceptions import ReportError
 from predictnas.pareto import hypervolume, pareto_mask
+from predictnas.report._reference import table_reference
+from predictnas.report._summary import format_proposals
 from predictnas.study import Study, TrialState
-from predictnas.study._reference import table_reference
-from predictnas.study._summary import format_proposals
-
-
-class ReportError(PredictNASError):
-    """A study cannot be reported (no completed trials, incomparable studies, ...)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
     if not usable:
         raise ReportError(f"Study {study.name!r} ({study.path}) has no completed feasible trials yet; run it first "
                           "(`predictnas resume STUDY.db`).")
-    names = study._metric_names()
+    names = study.metric_names
     F = study.objective_matrix(usable)
     if compare is not None:
         other = [(o.name, o.direction) for o in compare.objectives]

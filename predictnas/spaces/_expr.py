@@ -29,7 +29,7 @@ import fnmatch
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from predictnas.exceptions import InvalidSpecError
+from predictnas.exceptions import ExpressionError
 
 _ALLOWED_NODES = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div,
@@ -44,11 +44,6 @@ _PLAIN_FUNCTIONS = {"abs": abs, "min": min, "max": max}
 MAX_SOURCE = 1000
 MAX_INT_BITS = 4096
 MAX_ITEMS = 10_000
-
-
-class ExpressionError(InvalidSpecError):
-    """The expression is not valid, or cannot be evaluated; the message says why (the spec loader
-    adds file and key)."""
 
 
 def _too_large(op: str, a: Any, b: Any) -> ExpressionError:

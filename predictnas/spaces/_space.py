@@ -271,6 +271,20 @@ class SearchSpace:
         """Product of all choice counts: an upper bound on the number of architectures."""
         return math.prod(p.n_choices for p in self.params)
 
+    def enumerate_unique(self, limit: int) -> list[tuple[str, Arch]] | None:
+        """Every functionally distinct architecture ``(canonical key, arch)`` when the space has
+        at most ``limit`` raw architectures, else ``None`` (also for spaces that cannot be
+        enumerated)."""
+        try:
+            if self.raw_size() > limit:
+                return None
+            unique: dict[str, Arch] = {}
+            for arch in self.enumerate():
+                unique.setdefault(self.canonical_key(arch), arch)
+        except PredictNASError:  # not enumerable (continuous or constrained beyond counting)
+            return None
+        return list(unique.items())
+
     def enumerate(self) -> Iterator[Arch]:
         """Every feasible architecture (spaces with ``raw_size() <= ENUMERATION_LIMIT`` only)."""
         if self.raw_size() > ENUMERATION_LIMIT:

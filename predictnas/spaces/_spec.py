@@ -7,7 +7,6 @@ The format is documented in ``encodings/README.md``.
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -17,9 +16,9 @@ import numpy as np
 
 from predictnas._validation import SpecReader as _Node
 from predictnas._validation import read_toml
-from predictnas.exceptions import InvalidSpecError
+from predictnas.exceptions import ExpressionError, InvalidSpecError
 from predictnas.spaces._cell import CellStructure
-from predictnas.spaces._expr import Expression, ExpressionError
+from predictnas.spaces._expr import Expression
 from predictnas.spaces._params import Param, integer_choices
 from predictnas.spaces._space import ENUMERATION_LIMIT, Constraint, SearchSpace, Stage
 

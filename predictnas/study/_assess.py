@@ -8,7 +8,7 @@ import numpy as np
 
 from predictnas._determinism import pinned_step
 from predictnas.exceptions import InvalidValuesError
-from predictnas.study._events import EventKind
+from predictnas.types import TrialState
 
 if TYPE_CHECKING:
     from predictnas.study._study import Study
@@ -19,15 +19,16 @@ def search_model(study: Study) -> tuple[str, str]:
     proposer's own settings, else the study's ``surrogate`` setting, else the GP on tabular
     features."""
     settings = study.definition.get("surrogate") or {}
-    name = getattr(study.proposer, "surrogate", None) or settings.get("name", "gp")
-    encoding = getattr(study.proposer, "encoding", None) or settings.get("encoding", "tabular")
+    spec = study.proposer.model_spec() or {}
+    name = spec.get("surrogate") or settings.get("name", "gp")
+    encoding = spec.get("encoding") or settings.get("encoding", "tabular")
     return str(name), str(encoding)
 
 
 def assess_surrogate(study: Study, surrogate: str | None = None, encoding: str | None = None, *,
                      folds: int = 5) -> dict[str, Any]:
-    """Cross-validates a surrogate on the completed trials and stores the result in the study
-    file (``diagnostics`` event; ``study.diagnostics`` lists them, reports plot them).
+    """Cross-validates a surrogate on the completed trials; returns the ``diagnostics`` payload
+    (:meth:`Study.assess_surrogate` stores it; ``study.diagnostics`` lists them, reports plot them).
 
     Features: the ``encoding`` of each architecture plus the cheap statistics every completed
     trial has. Only objectives not declared cheap are modelled.
@@ -42,12 +43,12 @@ def assess_surrogate(study: Study, surrogate: str | None = None, encoding: str |
         ``{"n_complete", "surrogate", "encoding", "features", "objectives": {name: {"spearman",
         "kendall", "coverage"}}}`` (coverage of 90 % intervals).
     """
-    from predictnas.surrogates import ArchFeatures, cross_validate, make_surrogate
+    from predictnas.encoders import ArchFeatures
+    from predictnas.surrogates import cross_validate, make_surrogate
 
-    study._check_writable()
     default_name, default_encoding = search_model(study)
     name, encoding = surrogate or default_name, encoding or default_encoding
-    done = [t for t in study._complete() if t.cache_of is None]
+    done = [t for t in study.trials if t.state is TrialState.COMPLETE and t.cache_of is None]
     if len(done) < max(folds, 5):
         raise InvalidValuesError(f"assess_surrogate() needs at least {max(folds, 5)} completed trials; the study has {len(done)}.")
     modelled = [o.name for o in study.objectives if not o.cheap]
@@ -56,13 +57,11 @@ def assess_surrogate(study: Study, surrogate: str | None = None, encoding: str |
     features = ArchFeatures(encoding, cheap=cheap).fit(study.space, cheap=stats)
     X = features.transform([t.arch for t in done], stats)
     Y = np.array([[t.values[m] for m in modelled] for t in done], dtype=np.float64)
-    options = {"cat_dims": features.cat_dims_} if name == "gp" and features.cat_dims_ else {}
-    rng = np.random.default_rng([study.seed, study._state.step, 0xD1A6])
+    rng = np.random.default_rng([study.seed, study.step, 0xD1A6])
     with pinned_step(rng):
-        quality = cross_validate(lambda: make_surrogate(name, **options), X, Y, names=modelled, folds=folds, rng=rng)
+        quality = cross_validate(lambda: make_surrogate(name, cat_dims=features.cat_dims_), X, Y, names=modelled, folds=folds, rng=rng)
     payload = {"n_complete": len(done), "surrogate": name, "encoding": encoding, "features": cheap,
                "objectives": {k: {m: (v if np.isfinite(v) else None) for m, v in q.items()} for k, q in quality.items()}}
-    study._write([(EventKind.DIAGNOSTICS.value, payload)])
     return payload
 
 
@@ -71,7 +70,7 @@ def assess_if_due(study: Study) -> None:
     every = (study.definition.get("surrogate") or {}).get("assess_every")
     if not every:
         return
-    n = sum(1 for t in study._complete() if t.cache_of is None)
+    n = sum(1 for t in study.trials if t.state is TrialState.COMPLETE and t.cache_of is None)
     last = study.diagnostics[-1]["n_complete"] if study.diagnostics else 0
     if n >= max(10, last + every):
         study.assess_surrogate()

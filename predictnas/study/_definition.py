@@ -8,18 +8,17 @@ and on ``resume``, and in local worker processes).
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from predictnas._validation import SpecReader, read_toml
-from predictnas.evaluators import Evaluator, FunctionEvaluator, TableEvaluator
+from predictnas.evaluators import Evaluator, build_evaluator, read_evaluator
 from predictnas.exceptions import InvalidSpecError
 from predictnas.spaces import SearchSpace, load_space
-from predictnas.study._study import Study, create_study
+from predictnas.study._open import create_study
+from predictnas.study._study import Study
 from predictnas.types import Objective
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -99,7 +98,10 @@ def run_definition(
     storage_text = root.get("storage", str, default=f"{name}.db")
     evaluator_node = root.node("evaluator", required=True)
     assert evaluator_node is not None
-    config = _evaluator_config(evaluator_node, base, table)
+    if table is not None and evaluator_node.data.get("type") == "table":  # --table replaces the definition's path
+        evaluator_node = SpecReader({**evaluator_node.data, "path": str(Path(table).resolve())}, evaluator_node.source,
+                                    evaluator_node.path)
+    config = read_evaluator(evaluator_node, lambda text: _resolve(base, text))
     if config["type"] == "table":  # a cheap objective of a table is a lookup: known before evaluation
         config["cheap"] += [o.name for o in objectives if o.cheap and o.name not in config["cheap"]]
     root.done()
@@ -160,61 +162,3 @@ def _objectives(root: SpecReader) -> list[Objective]:
     if not out:
         node.fail("needs at least one objective, e.g. acc = \"maximize\"")
     return out
-
-
-def _evaluator_config(node: SpecReader, base: Path, table: str | Path | None) -> dict[str, Any]:
-    kind = node.get("type", str, required=True)
-    if kind == "table":
-        path = Path(table).resolve() if table is not None else _resolve(base, node.get("path", str, required=True))
-        if table is not None:
-            node.get("path", str)
-        metrics = node.get("metrics", dict, required=True)
-        config = {"type": "table", "path": str(path), "metrics": dict(metrics),
-                  "cheap": list(node.get("cheap", list, default=[])), "arch_column": node.get("arch_column", str)}
-    elif kind == "function":
-        config = {"type": "function", "entry_point": node.get("entry_point", str, required=True),
-                  "options": dict(node.get("options", dict, default={})), "folder": str(base)}
-    elif kind == "supernet":
-        checkpoint = node.get("checkpoint", str)
-        config = {"type": "supernet", "supernet": node.get("supernet", str, required=True),
-                  "checkpoint": str(_resolve(base, checkpoint)) if checkpoint else None,
-                  "training": dict(node.get("training", dict, default={})),
-                  "options": dict(node.get("options", dict, default={}))}
-    else:
-        node.fail(f"unknown evaluator type {kind!r}; use \"table\", \"function\" or \"supernet\"", "type")
-        raise AssertionError
-    node.done()
-    return config
-
-
-def build_evaluator(config: dict[str, Any] | None, space: SearchSpace, *, show_progress: bool = False) -> Evaluator:
-    """Rebuilds the evaluator recorded in a study definition (a supernet is trained or loaded first)."""
-    if not config:
-        raise InvalidSpecError("This study records no evaluator; drive it from Python with study.optimize(evaluator).")
-    if config["type"] == "supernet":
-        from predictnas.supernets import build_supernet_evaluator
-
-        evaluator = build_supernet_evaluator(config, show_progress=show_progress)
-        if evaluator.supernet.space.name != space.name:
-            raise InvalidSpecError(f"Supernet {config['supernet']!r} covers space {evaluator.supernet.space.name!r}, "
-                                   f"but the study searches {space.name!r}.")
-        return evaluator
-    if config["type"] == "table":
-        return TableEvaluator(config["path"], space, config["metrics"], cheap=config.get("cheap", ()),
-                              arch_column=config.get("arch_column"))
-    module_name, _, attr = config["entry_point"].partition(":")
-    folder = config.get("folder")
-    if folder and folder not in sys.path:  # a module beside the study definition is importable, on run and on resume
-        sys.path.insert(0, folder)
-    try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise InvalidSpecError(f"Evaluator entry point {config['entry_point']!r} cannot be loaded ({exc}); "
-                               "use \"package.module:function\".") from None
-    if isinstance(target, Evaluator):
-        return target
-    if isinstance(target, type) and issubclass(target, Evaluator):
-        return target(**config.get("options", {}))
-    if config.get("options"):
-        return FunctionEvaluator(lambda arch: target(arch, **config["options"]))
-    return FunctionEvaluator(target)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from predictnas.exceptions import StudyFileDamagedError
+from predictnas.exceptions import ProtocolError
 from predictnas.spaces import Arch
 from predictnas.types import FrozenTrial, TrialState, as_real
 
@@ -33,10 +33,6 @@ class EventKind(str, enum.Enum):
     ATTR = "attr"  # {"number", "key", "value"}
     BUDGET = "budget"  # {"budget": int}
     DIAGNOSTICS = "diagnostics"  # {"n_complete", "surrogate", ...}: surrogate quality
-
-
-class ProtocolError(StudyFileDamagedError):
-    """An event that the protocol refuses (see the module docs)."""
 
 
 class _ByNumber:

@@ -14,24 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from predictnas.evaluators._base import Evaluator
-from predictnas.exceptions import InvalidSpecError, PredictNASError, SpaceExhaustedError, StudyError
+from predictnas.evaluators import Evaluator
+from predictnas.exceptions import (
+    BrokenEvaluatorError,
+    EvaluatorMismatchError,
+    InvalidSpecError,
+    PredictNASError,
+    SpaceExhaustedError,
+)
 from predictnas.study._assess import assess_if_due
-from predictnas.study._events import EventKind
 from predictnas.types import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
     from predictnas.study._study import Study
 
 logger = logging.getLogger("predictnas.study")
-
-
-class EvaluatorMismatchError(StudyError, ValueError):
-    """The evaluator's results do not name the study's metrics (e.g. ``accuracy`` for ``acc``)."""
-
-
-class BrokenEvaluatorError(StudyError, RuntimeError):
-    """Every evaluation of a run failed so far: the evaluator itself is probably broken."""
 
 
 def optimize(
@@ -143,7 +140,7 @@ def _cheap_source(study: Study, evaluator: Evaluator) -> Iterator[None]:
     study has cheap objectives, constraints or a proposer that takes cheap statistics as
     ``features``, and the evaluator gives cheap statistics); the study's own ``cheap_function`` is
     restored afterwards, so it never leaks into a later run."""
-    wants = any(o.cheap for o in study.objectives) or bool(study.constraints) or bool(getattr(study.proposer, "features", ()))
+    wants = any(o.cheap for o in study.objectives) or bool(study.constraints) or bool((study.proposer.model_spec() or {}).get("features"))
     gives = type(evaluator).cheap_statistics is not Evaluator.cheap_statistics
     declared = [o.name for o in study.objectives if o.cheap]
     if declared and not gives and study.cheap_function is None:
@@ -163,7 +160,7 @@ def _cheap_source(study: Study, evaluator: Evaluator) -> Iterator[None]:
 def _check_features(study: Study, evaluator: Evaluator, gives: bool) -> None:
     """Before any evaluation: the cheap statistics the proposer takes as ``features`` must come
     from somewhere (else the first model-based step would stop the run, trials already spent)."""
-    features = list(getattr(study.proposer, "features", ()))
+    features = list((study.proposer.model_spec() or {}).get("features") or ())
     if not features or (study.cheap_function is not None and not gives):
         return
     if not gives:
@@ -210,7 +207,7 @@ class _Loop:
         self.finished += 1
         try:
             outcome = future.result()
-            names = study._metric_names()
+            names = study.metric_names
             returned = dict(outcome.result.values)
             missing = [m for m in names if m not in returned]
             if missing:
@@ -220,7 +217,7 @@ class _Loop:
                 self._fail(trial, f"{type(error).__name__}: {error}", time.perf_counter() - started, retry=False)
                 raise error
             extras = {k: v for k, v in returned.items() if k not in names}  # kept as user attributes
-            values = study._check_values({k: v for k, v in returned.items() if k in names})
+            values = study.check_values({k: v for k, v in returned.items() if k in names})
         except EvaluatorMismatchError:
             raise
         except BaseException as exc:
@@ -247,30 +244,19 @@ class _Loop:
                    duration_s=outcome.duration_s)
 
     def _attempts(self, trial: FrozenTrial) -> int:
-        count, trials = 1, self.study._state.trials
+        count = 1
         while "retry_of" in trial.user_attrs:
-            trial, count = trials[trial.user_attrs["retry_of"]], count + 1
+            trial, count = self.study.get_trial(trial.user_attrs["retry_of"]), count + 1
         return count
 
     def _fail(self, trial: FrozenTrial, error: str, duration_s: float, *, retry: bool) -> FrozenTrial | None:
         """Marks ``trial`` failed and, with ``retry``, adds its retry trial in the same transaction."""
-        study = self.study
-        events: list[tuple[str, dict[str, Any]]] = [
-            (EventKind.TELL.value, {"number": trial.number, "state": "failed", "error": error, "duration_s": duration_s})]
-        number = study._state.next_number
-        if retry:
-            events += [(EventKind.ASK.value, {"step": study._state.step,
-                                              "trials": [{"number": number, "params": trial.arch.to_dict(), "key": trial.key}]}),
-                       (EventKind.ATTR.value, {"number": number, "key": "retry_of", "value": trial.number})]
-        study._write(events)
-        return study._state.trials[number] if retry else None
+        return self.study.fail(trial, error, duration_s=duration_s, retry=retry)
 
 
 def _n_proposed(study: Study) -> int:
     """Trials that count against the budget (all but retries)."""
-    index = study._state.index
-    assert index is not None
-    return len(study._state.trials) - index.n_retries
+    return study.n_budgeted
 
 
 class _Progress:

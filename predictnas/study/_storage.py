@@ -12,15 +12,13 @@ Layout (schema version 2):
 - A damaged file (truncated, a flipped byte) is refused with one error naming the first bad
   event; ``salvage=True`` (read-only) replays the intact events before it.
 
-One process at a time may open a file for writing: an advisory ``flock`` on ``<file>.lock`` (held
-until the process exits, released by the OS even on SIGKILL). A second writer gets
-``StudyLockedError``; readers (``status``, ``export``, reports) never take the lock.
+One process at a time may open a file for writing (:class:`~predictnas.study._lock.WriterLock`);
+readers (``status``, ``export``, reports) never take the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -36,10 +34,10 @@ from predictnas.exceptions import (
     IncompatibleStudyFileError,
     StudyError,
     StudyFileDamagedError,
-    StudyLockedError,
     StudyNotFoundError,
     StudyWriteError,
 )
+from predictnas.study._lock import WriterLock
 
 APPLICATION_ID = 0x504E4153
 SCHEMA_VERSION = 2
@@ -75,9 +73,7 @@ class StudyFile:
         self.damage: str | None = None  # the first damage found (salvage)
         self.lost: list[str] = []  # every damaged event a salvaging read skipped
         self._has_crc = True
-        self._lock_fd: int | None = None
-        self._file_fd: int | None = None
-        self._identity: tuple[int, int] | None = None
+        self._writer = WriterLock(self.path) if self.path is not None else None
         self._recovered: Path | bool | None = None  # where a deleted or replaced file's content was saved
         self._salvage_dir: tempfile.TemporaryDirectory[str] | None = None
         if self.path is None:
@@ -89,14 +85,14 @@ class StudyFile:
             if self.path.exists():
                 raise IncompatibleStudyFileError(f"{self.path}: already exists; load it or choose another path.")
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock()
+            self._writer.acquire()  # type: ignore[union-attr]
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             try:
                 self._conn = sqlite3.connect(tmp, isolation_level=None)
                 self._init_schema()
                 self.append(initial)
                 self._conn.close()
-                self._lock_file(tmp)
+                self._writer.lock_file(tmp)  # type: ignore[union-attr]
                 os.replace(tmp, self.path)
             finally:
                 with contextlib.suppress(OSError):
@@ -110,8 +106,8 @@ class StudyFile:
             try:
                 self._probe()  # a foreign or damaged file is refused before anything is created beside it
                 if not self.readonly:
-                    self._lock()
-                    self._lock_file(self.path)
+                    self._writer.acquire()  # type: ignore[union-attr]
+                    self._writer.lock_file(self.path)  # type: ignore[union-attr]
                 self._conn = self._connect()
                 self._check_schema()
                 if not self.readonly:
@@ -139,7 +135,8 @@ class StudyFile:
                     conn.close()
                     conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
         except sqlite3.DatabaseError as exc:
-            self._release()
+            if self._writer is not None:
+                self._writer.release()
             raise self._corrupt(exc) from None
         return conn
 
@@ -264,64 +261,10 @@ class StudyFile:
             "ts REAL NOT NULL, crc INTEGER NOT NULL)"
         )
 
-    def _lock(self) -> None:
-        """The writer lock: an ``flock`` on ``<real file>.lock`` (it holds the writer's pid, for the
-        message), and on the study file itself once it exists (:meth:`_lock_file`), so a second
-        writer through a symlink, a hard link or after the ``.lock`` file was removed is refused too."""
-        assert self.path is not None
-        real = self.path.resolve()
-        lock_path = real.with_name(real.name + ".lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StudyWriteError(
-                f"{self.path}: cannot be opened for writing ({lock_path.name}: {exc.strerror}); fix the folder's "
-                "permissions, or read it with `predictnas status` / `export`."
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise StudyLockedError(
-                f"{self.path}: is open for writing by another process (pid {holder}); wait for it to finish, "
-                "or read it with `predictnas status` / `export`."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._lock_fd = fd
-
-    def _lock_file(self, target: Path) -> None:
-        """Locks the study file's inode (``target``: the file, or the new file before it is renamed
-        into place) and remembers its identity, so that a replaced or deleted file is noticed."""
-        try:
-            fd = os.open(target, os.O_RDONLY)
-        except OSError as exc:
-            self._release()
-            raise StudyWriteError(f"{self.path}: cannot be opened for writing ({exc.strerror}).") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            self._release()
-            raise StudyLockedError(
-                f"{self.path}: is open for writing by another process (through another name: a link or a copy of its "
-                "lock file); wait for it to finish, or read it with `predictnas status` / `export`.") from None
-        self._file_fd = fd
-        st = os.fstat(fd)
-        self._identity = (st.st_dev, st.st_ino)
-
     def check_same_file(self) -> None:
         """Refuses to go on when the study file was deleted or replaced while this process held it:
         what this process wrote is saved to a recovery file beside it first."""
-        if self._identity is None or self.path is None:
-            return
-        try:
-            st = os.stat(self.path)
-            same = (st.st_dev, st.st_ino) == self._identity
-        except OSError:
-            same = False
-        if same:
+        if self._writer is None or self._writer.same_file():
             return
         if self._recovered is None:  # saved once, however often the check runs afterwards
             self._recovered = self._save_recovery() or False
@@ -342,15 +285,6 @@ class StudyFile:
                 except sqlite3.Error:
                     return None
         return None
-
-    def _release(self) -> None:
-        """Drops both locks (after the SQLite connection is closed: closing any descriptor of the file
-        would drop SQLite's own POSIX locks of this process)."""
-        for name in ("_file_fd", "_lock_fd"):
-            fd = getattr(self, name)
-            if fd is not None:
-                os.close(fd)
-                setattr(self, name, None)
 
     # -- the log --------------------------------------------------------------------------------
     def append(self, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
@@ -452,7 +386,8 @@ class StudyFile:
             self._conn.close()
         except (sqlite3.Error, AttributeError):
             pass
-        self._release()
+        if self._writer is not None:
+            self._writer.release()
         if self._salvage_dir is not None:
             self._salvage_dir.cleanup()
             self._salvage_dir = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -11,19 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from predictnas._version import __version__
-from predictnas.evaluators._base import EvalResult, Evaluator
+from predictnas.evaluators import EvalResult, Evaluator
 from predictnas.exceptions import (
     IncompatibleStudyFileError,
     InvalidArchitectureError,
     InvalidSpecError,
     InvalidValuesError,
-    SpaceExhaustedError,
+    ProtocolError,
     StudyError,
     StudyFileDamagedError,
 )
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
-from predictnas.study._events import EventKind, ProtocolError, StudyState
+from predictnas.study._cheap import CheapStatistics
+from predictnas.study._events import EventKind, StudyState
+from predictnas.study._records import jsonable, rebuild_proposer, stored_values, trial_rows
 from predictnas.study._storage import StudyFile
 from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, TrialState, as_real, objective_matrix
 
@@ -71,7 +71,7 @@ class Study:
         #: proposer. ``optimize(evaluator)`` sets it to ``evaluator.cheap_statistics`` for the
         #: duration of the call; set it yourself when driving ask/tell by hand.
         self.cheap_function: Callable[[Arch], Mapping[str, float]] | None = None
-        self._cheap_cache: dict[tuple[int, Arch], dict[str, float] | str] = {}
+        self._cheap_by_function: dict[int, CheapStatistics] = {}
 
     # -- the log --------------------------------------------------------------------------------
     def _replay(self) -> None:
@@ -163,7 +163,24 @@ class Study:
         """All trials in number order (snapshots)."""
         return list(self._state.trials.values())  # numbers only grow, so insertion order is number order
 
-    def _metric_names(self) -> list[str]:
+    def get_trial(self, number: int) -> FrozenTrial:
+        """The trial numbered ``number`` (``KeyError`` when there is none)."""
+        return self._state.trials[number]
+
+    @property
+    def step(self) -> int:
+        """The step of the next ``ask`` (every random step draws from ``[seed, step]``)."""
+        return self._state.step
+
+    @property
+    def n_budgeted(self) -> int:
+        """Trials that count against the budget: all but retries."""
+        assert self._state.index is not None  # only a write check's scratch state has none
+        return len(self._state.trials) - self._state.index.n_retries
+
+    @property
+    def metric_names(self) -> list[str]:
+        """What an evaluation must return: the objectives, then constrained metrics not among them."""
         names = [o.name for o in self.objectives]
         return names + [c.metric for c in self.constraints if c.metric not in names]
 
@@ -206,17 +223,7 @@ class Study:
 
     def trial_rows(self) -> list[dict[str, Any]]:
         """One flat dict per trial: number, state, parameters, objective values, cheap stats, ..."""
-        rows = []
-        for t in self.trials:
-            row: dict[str, Any] = {"number": t.number, "state": t.state.value}
-            row.update({p: t.arch.get(p) for p in self.space.param_names})
-            row.update({m: t.values.get(m) for m in self._metric_names()})
-            row.update({f"cheap_{k}": v for k, v in t.cheap.items()})
-            row.update({"arch": self.space.to_string(t.arch), "key": t.key, "step": t.step,
-                        "cache_of": t.cache_of, "duration_s": t.duration_s, "error": t.error})
-            row.update({f"user_{k}": v for k, v in t.user_attrs.items()})
-            rows.append(row)
-        return rows
+        return trial_rows(self.trials, self.space, self.metric_names)
 
     def trials_dataframe(self) -> Any:
         """The trials as a pandas ``DataFrame`` (one row per trial, see :meth:`trial_rows`)."""
@@ -225,60 +232,32 @@ class Study:
         return pd.DataFrame(self.trial_rows())
 
     # -- ask / tell -----------------------------------------------------------------------------
+    @property
+    def _cheap(self) -> CheapStatistics | None:
+        """The cached statistics of :attr:`cheap_function` (one cache per function)."""
+        fn = self.cheap_function
+        if fn is None:
+            return None
+        if id(fn) not in self._cheap_by_function or self._cheap_by_function[id(fn)].function is not fn:
+            self._cheap_by_function[id(fn)] = CheapStatistics(fn)
+        return self._cheap_by_function[id(fn)]
+
     def _context(self) -> ProposalContext:
         from predictnas.proposers import ProposalContext
 
         state, index = self._state, self._state.index
         assert index is not None
         complete = tuple(state.ordered(TrialState.COMPLETE))  # cache hits left out
-        if self.cheap_function is not None:
-            self._check_cheap(complete)
+        cheap = self._cheap.lookup if self._cheap is not None else None
+        if self._cheap is not None:
+            self._cheap.check(complete, [o.name for o in self.objectives if o.cheap], self.space)
         return ProposalContext(
             space=self.space, objectives=self.objectives, constraints=self.constraints, complete=complete,
             pending=tuple(t.arch for t in state.ordered(TrialState.RUNNING)),
             seen_keys=frozenset(index.keys), step=state.step,
-            cheap=self._cheap_lookup if self.cheap_function is not None else None,
+            cheap=cheap,
             failed=tuple(state.ordered(TrialState.FAILED)), warm_start=self.warm_start,
         )
-
-    def _cheap_stats(self, arch: Arch) -> dict[str, float] | str:
-        """The cheap statistics of ``arch`` (cached per cheap function), or why they failed."""
-        assert self.cheap_function is not None
-        key = (id(self.cheap_function), arch)
-        stats = self._cheap_cache.get(key)
-        if stats is None:
-            try:
-                raw = self.cheap_function(arch)
-                stats = {k: v for k, v in ((k, as_real(v)) for k, v in raw.items()) if v is not None}
-            except Exception as exc:  # an architecture the source does not know: no exact values
-                stats = f"{type(exc).__name__}: {exc}"
-            self._cheap_cache[key] = stats
-        return stats
-
-    def _cheap_lookup(self, archs: Sequence[Arch]) -> dict[str, np.ndarray]:
-        """``{name: (n,) values}`` from :attr:`cheap_function`; NaN where it fails (such candidates
-        are left out of a proposal; how many is logged)."""
-        rows = [self._cheap_stats(arch) for arch in archs]
-        failed = [r for r in rows if isinstance(r, str)]
-        if failed:
-            logger.warning("cheap statistics failed for %d of %d architectures (e.g. %s); they are not proposed",
-                           len(failed), len(rows), failed[0])
-        good = [r if isinstance(r, dict) else {} for r in rows]
-        names = sorted({k for stats in good for k in stats})
-        return {k: np.array([stats.get(k, np.nan) for stats in good]) for k in names}
-
-    def _check_cheap(self, complete: Sequence[FrozenTrial]) -> None:
-        """A declared cheap objective must be known for every evaluated trial: otherwise the
-        proposer would quietly model it instead (a silent change of method)."""
-        declared = [o.name for o in self.objectives if o.cheap]
-        for trial in complete:
-            stats = self._cheap_stats(trial.arch)
-            missing = [n for n in declared if isinstance(stats, str) or n not in stats]
-            if missing:
-                reason = stats if isinstance(stats, str) else f"it returned only {sorted(stats)}"
-                raise StudyError(f"Objective(s) {missing} are declared cheap, but the cheap statistics of trial "
-                                 f"{trial.number} ({self.space.to_string(trial.arch)}) failed: {reason}. Fix the "
-                                 "evaluator's cheap_statistics, or declare the objective(s) not cheap.")
 
     def ask(self, n: int = 1, *, archs: Iterable[Mapping[str, Any]] | None = None) -> list[FrozenTrial]:
         """Creates ``n`` trials proposed by the proposer, or one per given architecture.
@@ -299,13 +278,15 @@ class Study:
                 raise StudyError(f"Objective(s) {declared} are declared cheap, but the study has no cheap_function to "
                                  "look them up: set study.cheap_function (optimize(evaluator) sets it from "
                                  "evaluator.cheap_statistics), or declare them not cheap.")
+            from predictnas.proposers import new_and_distinct, rest_of_space
+
             rng = np.random.default_rng([self.seed, self._state.step])
             started = time.perf_counter()
             ctx = self._context()
-            proposed = _new_and_distinct(self.proposer.propose(ctx, n, rng=rng), ctx)
-            report = _jsonable(dict(getattr(self.proposer, "last_step", None) or {}))
+            proposed = new_and_distinct(self.proposer.propose(ctx, n, rng=rng), ctx)
+            report = jsonable(dict(self.proposer.step_report() or {}))
             if not proposed:  # the proposer found nothing new: the rest of the space, in random order, or the end
-                proposed = _rest_of_space(ctx, n, rng)
+                proposed = rest_of_space(ctx, n, rng)
                 report = {"model": "random (the proposer found no new architecture)"}
             proposal = {"seconds": round(time.perf_counter() - started, 4), **report}
         else:
@@ -375,7 +356,7 @@ class Study:
             raise InvalidValuesError(f"Unknown state {state!r}; use \"complete\" or \"failed\".") from None
         payload: dict[str, Any] = {"number": number, "state": state.value}
         if state is TrialState.COMPLETE:
-            payload["values"] = self._check_values(values)
+            payload["values"] = self.check_values(values)
         elif state is TrialState.FAILED:
             payload["error"] = str(error or "failed")
         else:
@@ -383,32 +364,16 @@ class Study:
         if cheap:
             payload["cheap"] = {k: v for k, v in ((k, as_real(v)) for k, v in cheap.items()) if v is not None}
         if user_attrs:
-            payload["user_attrs"] = _jsonable(dict(user_attrs))
+            payload["user_attrs"] = jsonable(dict(user_attrs))
         if duration_s is not None:
             payload["duration_s"] = float(duration_s)
         self._write([(EventKind.TELL.value, payload)])
         return self._state.trials[number]
 
-    def _check_values(self, values: Mapping[str, Any] | None) -> dict[str, float]:
-        names = self._metric_names()
-        if not isinstance(values, Mapping):
-            raise InvalidValuesError(
-                f"Values must be a mapping of {names} to numbers; got {type(values).__name__} {values!r}."
-            )
-        problems = []
-        missing = [m for m in names if m not in values]
-        unknown = [k for k in values if k not in names]
-        if missing:
-            problems.append(f"missing {missing}")
-        if unknown:
-            problems.append(f"unknown {unknown}")
-        numbers = {k: as_real(v) for k, v in values.items() if k in names}
-        bad = {k: values[k] for k, v in numbers.items() if v is None}
-        if bad:
-            problems.append(f"not finite real numbers: {bad}")
-        if problems:
-            raise InvalidValuesError(f"Values {dict(values)!r} do not fit the study's metrics {names}: {'; '.join(problems)}.")
-        return {m: float(numbers[m]) for m in names}  # type: ignore[arg-type]
+    def check_values(self, values: Mapping[str, Any] | None) -> dict[str, float]:
+        """``values`` as the study stores them (``{metric: float}``), or ``InvalidValuesError`` naming
+        what is missing, unknown or not a finite real number."""
+        return stored_values(values, self.metric_names)
 
     def set_budget(self, budget: int) -> None:
         """Records a new total budget (e.g. ``predictnas resume --budget N``)."""
@@ -422,7 +387,21 @@ class Study:
         if not isinstance(number, int) or isinstance(number, bool) or number not in self._state.trials:
             raise InvalidValuesError(f"Trial {number!r} does not exist (the study has trials 0..{self._state.next_number - 1}); "
                                      "nothing was stored.")
-        self._write([(EventKind.ATTR.value, {"number": number, "key": str(key), "value": _jsonable(value)})])
+        self._write([(EventKind.ATTR.value, {"number": number, "key": str(key), "value": jsonable(value)})])
+
+    def fail(self, trial: FrozenTrial, error: str, *, duration_s: float | None = None,
+             retry: bool = False) -> FrozenTrial | None:
+        """Records a running ``trial`` failed; with ``retry``, a new trial of the same architecture
+        in the same write (its ``user_attrs["retry_of"]`` names ``trial``), which is returned."""
+        events: list[Event] = [(EventKind.TELL.value, {"number": trial.number, "state": "failed", "error": str(error),
+                                                       **({"duration_s": float(duration_s)} if duration_s is not None else {})})]
+        number = self._state.next_number
+        if retry:
+            events += [(EventKind.ASK.value, {"step": self._state.step,
+                                              "trials": [{"number": number, "params": trial.arch.to_dict(), "key": trial.key}]}),
+                       (EventKind.ATTR.value, {"number": number, "key": "retry_of", "value": trial.number})]
+        self._write(events)
+        return self._state.trials[number] if retry else None
 
     def _check_writable(self) -> None:
         if self._file.readonly:
@@ -434,7 +413,10 @@ class Study:
         file (see :func:`predictnas.study._assess.assess_surrogate`)."""
         from predictnas.study._assess import assess_surrogate
 
-        return assess_surrogate(self, surrogate, encoding, folds=folds)
+        self._check_writable()
+        payload = assess_surrogate(self, surrogate, encoding, folds=folds)
+        self._write([(EventKind.DIAGNOSTICS.value, payload)])
+        return payload
 
     def optimize(self, evaluator: Evaluator, n_trials: int | None = None, **options: Any) -> None:
         """Runs ask -> evaluate -> tell until the study holds ``len(trials) + n_trials`` trials
@@ -459,240 +441,3 @@ class Study:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _new_and_distinct(proposed: Sequence[Arch], ctx: ProposalContext) -> list[Arch]:
-    """The proposals without repeats and without architectures that already have a trial (a proposer
-    that breaks this contract, e.g. a batch larger than what is left, never costs an evaluation)."""
-    seen, out = set(ctx.seen_keys), []
-    for arch in proposed:
-        key = ctx.space.canonical_key(arch)
-        if key not in seen:
-            seen.add(key)
-            out.append(arch)
-    return out
-
-
-def _rest_of_space(ctx: ProposalContext, n: int, rng: np.random.Generator) -> list[Arch]:
-    """Up to ``n`` architectures without a trial, or ``SpaceExhaustedError`` when none is left."""
-    from predictnas.proposers._base import fresh_random
-
-    rest = fresh_random(ctx, n, rng, set(ctx.seen_keys))
-    if not rest:
-        raise SpaceExhaustedError(f"Space {ctx.space.name!r} is exhausted: each of its {len(ctx.seen_keys)} distinct "
-                                  "architectures has a trial; nothing was stored.")
-    return rest
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value, allow_nan=False)
-        return value
-    except RecursionError:
-        if isinstance(value, dict):
-            return {str(k): _jsonable(v) for k, v in value.items()}
-        return f"<not stored: a {type(value).__name__} nested too deeply to store>"
-    except (TypeError, ValueError):
-        if isinstance(value, dict):
-            return {str(k): _jsonable(v) for k, v in value.items()}
-        number = as_real(value)
-        return number if number is not None else repr(value)
-
-
-def proposer_record(proposer: str | Proposer, options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What the study file stores to rebuild the proposer on resume: ``{"name", "options"}`` with
-    a registered name or a ``"package.module:Class"`` entry point. A proposer instance is recorded
-    by its class and the constructor options it keeps as attributes (scikit-learn convention);
-    one that cannot be rebuilt that way is recorded with ``"rebuild": false`` and must be passed
-    to :func:`load_study` again."""
-    from predictnas._registry import entry_point_of
-    from predictnas.proposers import PROPOSERS, Proposer, make_proposer, proposer_options
-
-    if isinstance(proposer, str):
-        make_proposer(proposer, dict(options or {}))  # validate early: unknown names and options
-        return {"name": proposer, "options": dict(options or {})}
-    if not isinstance(proposer, Proposer):
-        raise InvalidSpecError(f"proposer must be a name, an entry point \"package.module:Class\" or a Proposer; "
-                               f"got {type(proposer).__name__}.")
-    if options:
-        raise InvalidSpecError("proposer_options are for a proposer given by name; an instance carries its own.")
-    cls = type(proposer)
-    name = next((k for k, v in PROPOSERS.items() if v is cls), entry_point_of(cls))
-    accepted = proposer_options(cls)
-    recorded = {k: getattr(proposer, k) for k in accepted if hasattr(proposer, k)}
-    rebuild = ("<locals>" not in name and cls.__module__ != "__main__" and set(recorded) == set(accepted)
-               and _jsonable(recorded) == recorded)
-    if rebuild:
-        try:
-            make_proposer(name, recorded)
-        except (InvalidSpecError, TypeError, ValueError):
-            rebuild = False
-    return {"name": name, "options": recorded if rebuild else None, **({} if rebuild else {"rebuild": False})}
-
-
-def rebuild_proposer(record: Mapping[str, Any], surrogate: Mapping[str, Any] | None, *, where: str) -> Proposer:
-    """The proposer a study file records (see :func:`proposer_record`)."""
-    from predictnas.proposers import make_proposer
-
-    if record.get("rebuild") is False:
-        raise StudyError(f"{where}: was created with a proposer instance ({record['name']}) that cannot be rebuilt from "
-                         "the file; pass it again: load_study(path, proposer=...).")
-    options = dict(record.get("options") or {})
-    if record["name"] == "bo" and surrogate and surrogate.get("name") and "surrogate" not in options:
-        options["surrogate"] = surrogate["name"]  # the study's surrogate setting chooses the model that proposes
-        options.setdefault("encoding", surrogate.get("encoding", "tabular"))
-    return make_proposer(record["name"], options)
-
-
-def create_study(
-    *,
-    space: SearchSpace | str,
-    objectives: Mapping[str, str] | Sequence[Objective],
-    storage: str | Path | None = None,
-    seed: int = 0,
-    proposer: str | Proposer = "bo",
-    proposer_options: Mapping[str, Any] | None = None,
-    constraints: Sequence[str] = (),
-    name: str | None = None,
-    budget: int | None = None,
-    batch_size: int = 1,
-    surrogate: Mapping[str, Any] | None = None,
-    evaluator: Mapping[str, Any] | None = None,
-    warm_start: Sequence[str | Path | Mapping[str, Any]] = (),
-    load_if_exists: bool = False,
-) -> Study:
-    """Creates a study (and its study file when ``storage`` is given). Everything is validated
-    before the file is written: a failed create leaves nothing behind.
-
-    Args:
-        space: A ``SearchSpace`` (from a spec: ``load_space`` / ``space_from_spec``) or a built-in
-            space name / spec path.
-        objectives: ``{"acc": "maximize", "flops": "minimize"}`` or a list of ``Objective``.
-        storage: Path of the SQLite study file; ``None`` keeps the study in memory.
-        seed: Seed of every random step.
-        proposer: ``"bo"`` (default: :class:`~predictnas.proposers.BayesOptProposer`),
-            ``"nsga2-surrogate"``, ``"nsga2"``, ``"random"``, an entry point
-            ``"package.module:Class"``, or a ``Proposer`` instance (see :func:`proposer_record`);
-            ``proposer_options`` are the named proposer's keyword options.
-        constraints: Outcome constraints such as ``"latency <= 5"``.
-        name: Study name (default: the file stem or ``"study"``).
-        budget: Total number of trials ``optimize()`` runs to by default.
-        batch_size: Trials proposed per step by ``optimize()``.
-        surrogate: ``{"name": "gp"|"xgboost"|"xgboost-quantile", "encoding": "tabular"|..., "assess_every": k}``:
-            the model the default proposer searches with (and that diagnostics assess); with
-            ``assess_every``, ``optimize()`` cross-validates it each time ``k`` more trials
-            completed (from 10 on) and stores the quality in the study file.
-        evaluator: How to rebuild the evaluator on resume (set by study definitions).
-        warm_start: Earlier study files on the same space whose results inform this study's
-            surrogate and initial design: paths, or ``{"path": ..., "map": {new_objective:
-            old_metric}}`` (objectives map by name otherwise). Their completed trials are copied
-            into this study's file with the source path and a content hash (see
-            :mod:`predictnas.study._warmstart`).
-        load_if_exists: Load the existing file instead of failing when ``storage`` exists.
-    """
-    from predictnas.spaces import load_space
-
-    if storage is not None and Path(storage).exists():
-        if load_if_exists:
-            return load_study(storage, proposer=None if isinstance(proposer, str) else proposer)
-        raise StudyError(
-            f"{storage}: a study file already exists; resume it with load_study() / `predictnas resume`, "
-            "or choose another storage path."
-        )
-    space = load_space(space) if not isinstance(space, SearchSpace) else space
-    if not space.spec:
-        raise InvalidSpecError(f"Space {space.name!r} has no spec, so a study file could not rebuild it: build it with "
-                               "load_space(...) or space_from_spec({...}) instead of SearchSpace(...).")
-    objs = [Objective(k, v) for k, v in objectives.items()] if isinstance(objectives, Mapping) else list(objectives)
-    from predictnas._text import check_name
-
-    for o in objs:
-        check_name(o.name, "objective name")
-    if name is not None:
-        check_name(name, "study name")
-    if len(objs) < 1 or len({o.name for o in objs}) != len(objs):
-        raise InvalidSpecError(f"A study needs one or more objectives with distinct names; got {[o.name for o in objs]}.")
-    parsed = [OutcomeConstraint.parse(c) for c in constraints]
-    record = proposer_record(proposer, proposer_options)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise InvalidSpecError(f"seed must be a non-negative integer; got {seed!r}.")
-    if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
-        raise InvalidSpecError(f"budget must be a positive integer; got {budget!r}.")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise InvalidSpecError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    definition = {
-        "name": name or (Path(storage).stem if storage is not None else "study"),
-        "seed": int(seed),
-        "space": space.spec,
-        "objectives": [{"name": o.name, "direction": o.direction, "cheap": o.cheap} for o in objs],
-        "constraints": [str(c) for c in parsed],
-        "proposer": record,
-        "budget": budget,
-        "batch_size": batch_size,
-        "surrogate": _check_surrogate_settings(surrogate),
-        "evaluator": dict(evaluator) if evaluator else None,
-        "predictnas_version": __version__,
-    }
-    if warm_start:
-        from predictnas.study._warmstart import warm_start_records
-
-        definition["warm_start"] = warm_start_records(warm_start, space, objs)
-    events: list[Event] = [(EventKind.CREATE.value, {"definition": definition})]
-    instance = None if isinstance(proposer, str) else proposer
-    Study(StudyFile(None, initial=events), proposer=instance).close()  # the definition must load, before any file exists
-    if storage is not None:  # the user's own definition: what it names is approved for this file
-        from predictnas.study._trust import approve
-
-        approve(definition, storage)
-    file = StudyFile(storage, create=storage is not None, initial=events)
-    return Study(file, proposer=instance)
-
-
-def _check_surrogate_settings(settings: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    from predictnas.encoders import ENCODERS
-    from predictnas.surrogates import SURROGATES
-
-    if settings is None:
-        return None
-    known = {"name": SURROGATES, "encoding": ENCODERS}
-    out = dict(settings)
-    for key in out:
-        if key not in ("name", "encoding", "assess_every"):
-            raise InvalidSpecError(f"surrogate: unknown key {key!r}; use name, encoding, assess_every.")
-    for key, choices in known.items():
-        if key in out and out[key] not in choices:
-            raise InvalidSpecError(f"surrogate.{key} = {out[key]!r} is not one of {sorted(choices)}.")
-    every = out.get("assess_every")
-    if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
-        raise InvalidSpecError(f"surrogate.assess_every must be a positive integer; got {every!r}.")
-    return out
-
-
-def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = False,
-               proposer: Proposer | None = None, trust: bool = False) -> Study:
-    """Opens an existing study file to continue it (or to read it with ``readonly=True``).
-
-    Args:
-        salvage: Read-only: read a damaged file, skipping the damaged events and those that
-            depend on them (``study.damage`` says where, ``study.lost`` what was skipped),
-            instead of refusing it.
-        proposer: Use this proposer instead of rebuilding the recorded one (needed when the
-            study was created with a proposer instance that cannot be rebuilt).
-        trust: Approve the code the file names (entry points, an import folder, a checkpoint
-            outside its folder) and record the approval. Without it, a writable load of a file
-            whose code you have not approved (one you received) raises ``UntrustedStudyError``
-            naming that code; a read-only load never runs any (see :mod:`predictnas.study._trust`).
-
-    Raises:
-        StudyNotFoundError, IncompatibleStudyFileError, StudyLockedError, StudyWriteError: with a
-            one-line reason.
-    """
-    file = StudyFile(storage, readonly=readonly, salvage=salvage)
-    try:
-        return Study(file, proposer=proposer, trust=trust)
-    except (KeyError, TypeError, InvalidSpecError) as exc:
-        file.close()
-        raise IncompatibleStudyFileError(f"{storage}: the study definition inside is invalid ({exc}).") from None
-    except BaseException:
-        file.close()
-        raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +23,14 @@ from predictnas.types import Objective, PriorStudy, TrialState
 
 
 def warm_start_records(sources: Sequence[str | Path | Mapping[str, Any]], space: SearchSpace,
-                       objectives: Sequence[Objective]) -> list[dict[str, Any]]:
-    """The ``warm_start`` entries of a new study's definition, read and checked from ``sources``.
+                       objectives: Sequence[Objective], *, open_study: Callable[[Path], Any]) -> list[dict[str, Any]]:
+    """The ``warm_start`` entries of a new study's definition, read and checked from ``sources``
+    (each opened read-only by ``open_study``, e.g. ``load_study(path, readonly=True)``).
 
     Raises:
         InvalidSpecError: a source that is not a readable study file, searches another space
             (the specs differ), or has none of the (mapped) metrics.
     """
-    from predictnas.study._study import load_study
-
     records = []
     for i, source in enumerate(sources):
         spec = {"path": source} if isinstance(source, (str, Path)) else dict(source)
@@ -40,13 +39,13 @@ def warm_start_records(sources: Sequence[str | Path | Mapping[str, Any]], space:
             raise InvalidSpecError(f"warm_start[{i}]: give a study file path or {{path = ..., map = {{new = \"old\"}}}}; "
                                    f"got {source!r}.")
         path = Path(spec["path"])
-        earlier = load_study(path, readonly=True)  # a missing or damaged file: one clear error
+        earlier = open_study(path)  # a missing or damaged file: one clear error
         try:
             if earlier.space.spec != space.spec:
                 raise InvalidSpecError(f"warm_start[{i}]: {path} searches space {earlier.space.name!r}, not this study's "
                                        f"{space.name!r} (their specs differ); warm starts need the same space.")
             mapping = {o.name: o.name for o in objectives} | dict(spec.get("map") or {})
-            names = set(earlier._metric_names())
+            names = set(earlier.metric_names)
             used = {new: old for new, old in mapping.items() if old in names and new in {o.name for o in objectives}}
             bad = sorted(set(spec.get("map") or {}) - set(used))
             if bad or not used:

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from predictnas._registry import Registry
+from predictnas._validation import SpecReader
+from predictnas.evaluators import Evaluator, EvaluatorType
 from predictnas.exceptions import InvalidSpecError
+from predictnas.spaces import SearchSpace
 from predictnas.supernets._base import Supernet
 from predictnas.supernets._builtin import DigitsSupernet, Mnist1dSupernet, SequenceTransformerSupernet
 from predictnas.supernets._evaluator import SupernetEvaluator
@@ -68,3 +71,23 @@ def build_supernet_evaluator(config: Mapping[str, Any], *, show_progress: bool =
         return SupernetEvaluator(supernet, task, **{"threads": builtin.threads, **dict(config.get("options", {}))})
     except TypeError as exc:
         raise InvalidSpecError(f"evaluator options: {exc}") from None
+
+
+class SupernetType(EvaluatorType):
+    """``type = "supernet"``: a weight-sharing supernet, trained or loaded from ``checkpoint``."""
+
+    def read(self, node: SpecReader, resolve: Callable[[str], Path]) -> dict[str, Any]:
+        checkpoint = node.get("checkpoint", str)
+        return {"supernet": node.get("supernet", str, required=True),
+                "checkpoint": str(resolve(checkpoint)) if checkpoint else None,
+                "training": dict(node.get("training", dict, default={})), "options": dict(node.get("options", dict, default={}))}
+
+    def build(self, config: Mapping[str, Any], space: SearchSpace, *, show_progress: bool = False) -> Evaluator:
+        evaluator = build_supernet_evaluator(config, show_progress=show_progress)
+        if evaluator.supernet.space.name != space.name:
+            raise InvalidSpecError(f"Supernet {config['supernet']!r} covers space {evaluator.supernet.space.name!r}, "
+                                   f"but the study searches {space.name!r}.")
+        return evaluator
+
+
+SUPERNET_EVALUATOR = SupernetType()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,7 +46,20 @@ class Surrogate(abc.ABC):
     :meth:`sample` (joint draws on the rows the acquisition will ask about, as a botorch
     ensemble), so any surrogate that can sample drives the default proposer; a surrogate with a
     botorch posterior (:class:`~predictnas.surrogates.GPSurrogate`) returns that instead.
+
+    Capabilities (class attributes) tell the default proposer what it may pass or ask, so that it
+    never recognises a surrogate by name: with ``takes_column_groups`` the constructor takes
+    ``groups`` (column groups of the model inputs, one kernel term each); with
+    ``takes_categorical_columns`` it takes ``cat_dims``; with ``takes_seed`` it takes ``seed``; with
+    ``conditions_on_data`` :meth:`with_data` keeps the fitted hyperparameters and conditions on
+    new rows (cheap steps between refits). :mod:`predictnas.testing` checks a surrogate against
+    this contract.
     """
+
+    takes_column_groups: ClassVar[bool] = False
+    takes_categorical_columns: ClassVar[bool] = False
+    takes_seed: ClassVar[bool] = False
+    conditions_on_data: ClassVar[bool] = False
 
     @abc.abstractmethod
     def fit(self, X: np.ndarray, Y: np.ndarray) -> Surrogate:
@@ -63,8 +76,14 @@ class Surrogate(abc.ABC):
         mean, std = self.predict(X)
         return mean[None] + std[None] * rng.standard_normal((n_samples, *mean.shape))
 
-    def interval(self, X: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central predictive interval ``(low, high)``, each ``(n, m)`` (default: Gaussian)."""
+    def with_data(self, X: np.ndarray, Y: np.ndarray) -> Surrogate:
+        """The fitted model conditioned on ``X, Y`` without refitting its hyperparameters (only
+        with ``conditions_on_data``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not condition on new data (conditions_on_data is False).")
+
+    def interval(self, X: np.ndarray, level: float = 0.9, *, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Central predictive interval ``(low, high)``, each ``(n, m)`` (default: Gaussian).
+        ``calibrated=False`` asks for the model's own stds where it calibrates them otherwise."""
         from scipy.stats import norm
 
         mean, std = self.predict(X)

@@ -31,7 +31,7 @@ class GPSurrogate(Surrogate):
     Args:
         cat_dims: Columns holding category indices (``MixedSingleTaskGP``).
         groups: Column groups of different kinds (e.g. one-hot parameters and cell statistics,
-            ``ArchFeatures.groups_``): the kernel is a sum of one scaled RBF kernel with ARD per
+            ``ArchFeatures.layout_.groups()``): the kernel is a sum of one scaled RBF kernel with ARD per
             group (an additive GP), which generalises from few observations far better than one
             kernel over all columns (on NAS-Bench-201, Spearman 0.77 against 0.68 after 16 cells).
             Columns in no group form a group of their own. ``None``: one kernel.
@@ -42,6 +42,8 @@ class GPSurrogate(Surrogate):
             than running to convergence (hundreds to thousands of steps), 10-30x faster.
         dtype: torch dtype of the model (float64 is botorch's recommendation).
     """
+
+    takes_column_groups = takes_categorical_columns = conditions_on_data = True
 
     def __init__(self, cat_dims: Sequence[int] | None = None, *, groups: Sequence[Sequence[int]] | None = None,
                  warp: str | None = "power", fit_iterations: int = 100, dtype: str = "float64") -> None:

@@ -26,6 +26,8 @@ class XGBoostSurrogate(Surrogate):
         n_jobs: xgboost threads.
     """
 
+    takes_seed = True
+
     def __init__(self, uncertainty: str = "ensemble", *, n_members: int = 8, n_estimators: int = 300, max_depth: int = 4,
                  learning_rate: float = 0.05, subsample: float = 0.8, colsample_bytree: float = 0.8,
                  min_child_weight: float = 1.0, calibration: float | str = "auto", seed: int = 0, n_jobs: int = 1) -> None:
@@ -104,3 +106,10 @@ class XGBoostSurrogate(Surrogate):
             draws = self._members(X)  # (k, n, m)
             mean, std = draws.mean(axis=0), draws.std(axis=0) * self.calibration_
         return mean * self.scale_ + self.offset_, np.maximum(std, 1e-9) * self.scale_
+
+
+class XGBoostQuantileSurrogate(XGBoostSurrogate):
+    """:class:`XGBoostSurrogate` with ``uncertainty="quantile"`` by default (``"xgboost-quantile"``)."""
+
+    def __init__(self, uncertainty: str = "quantile", **options: Any) -> None:
+        super().__init__(uncertainty, **options)

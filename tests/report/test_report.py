@@ -13,7 +13,7 @@ import pytest
 
 from predictnas.report import ReportError, report, report_data
 from predictnas.spaces import space_from_spec
-from predictnas.study import create_study, load_study
+from predictnas.study import create_study
 
 SPACE = space_from_spec({"schema_version": 1, "kind": "space", "name": "grid",
                          "params": {"a": {"type": "ordinal", "choices": [0, 1, 2, 3]},

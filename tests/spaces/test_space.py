@@ -193,7 +193,7 @@ def test_memoised_expressions_answer_like_fresh_ones():
     cases = [{"a": 3, "b": "x"}, {"a": 1, "b": "x"}, {"a": 3, "b": "y"}, {"a": 3}, {"a": 3, "b": "x", "c": 9}]
     fresh = [Expression(expr.source, names={"a", "b", "c"}).evaluate(v) for v in cases]
     assert [expr.evaluate(v) for v in cases * 2] == fresh * 2 == [True, False, False, False, True] * 2
-    from predictnas.spaces._expr import ExpressionError
+    from predictnas.exceptions import ExpressionError
 
     with pytest.raises(ExpressionError, match="cannot be evaluated"):  # an unhashable value is evaluated, not memoised
         expr.evaluate({"a": [3], "b": "x"})

@@ -13,8 +13,7 @@ import pytest
 
 import predictnas as pn
 from predictnas.exceptions import InvalidSpecError, InvalidValuesError, StudyError, StudyFileDamagedError
-from predictnas.study import EventKind, StudyFile, StudyState, replay
-from predictnas.study._repair import repair_study
+from predictnas.study import EventKind, StudyState, replay
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "study_schema2.db"
 OBJ = {"acc": "maximize", "flops": "minimize"}

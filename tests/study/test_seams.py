@@ -57,7 +57,7 @@ def test_one_registry_for_every_pluggable_kind():
     for registry in (PROPOSERS, SURROGATES, ENCODERS, BUILTIN_SUPERNETS, PROXIES):
         assert isinstance(registry, Registry)
         name = next(iter(registry))
-        with pytest.raises(InvalidSpecError, match=f"already registered"):
+        with pytest.raises(InvalidSpecError, match="already registered"):
             registry.register(name, registry[name])
         with pytest.raises(InvalidSpecError, match=r"Unknown .*'nope'; available: \["):
             registry.resolve("nope")

@@ -10,7 +10,6 @@ import predictnas as pn
 from predictnas.exceptions import InvalidArchitectureError, InvalidSpecError, InvalidValuesError, StudyError
 from predictnas.study import TrialState
 
-
 OBJ = {"acc": "maximize", "flops": "minimize"}
 
 

@@ -96,7 +96,7 @@ def test_a_study_definition_takes_warm_start_sources_relative_to_itself(source, 
         type = "function"
         entry_point = "predictnas.examples.digits:train_and_evaluate"
     '''))
-    from predictnas.study._definition import run_definition
+    from predictnas.study import run_definition
 
     study, _ = run_definition(tmp_path / "s.toml")
     assert study.definition["warm_start"][0]["map"] == {"acc": "acc", "latency": "lat"}
@@ -110,8 +110,8 @@ def test_the_shortlist_ranks_candidates_by_the_objectives_only(source, tmp_path,
     from predictnas.proposers import _bo
 
     widths = []
-    rank = _bo._rank_and_crowding
-    monkeypatch.setattr(_bo, "_rank_and_crowding", lambda F, n: widths.append(F.shape[1]) or rank(F, n))
+    rank = _bo.rank_and_crowding
+    monkeypatch.setattr(_bo, "rank_and_crowding", lambda F, n: widths.append(F.shape[1]) or rank(F, n))
     study = pn.create_study(space="nb201", objectives=OBJ, seed=1, warm_start=[source], proposer_options={"shortlist": 64})
     study.optimize(_metrics(1.0), 16, batch_size=4)
     assert widths and set(widths) == {2}

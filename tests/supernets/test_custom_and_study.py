@@ -9,8 +9,7 @@ import pytest
 
 from predictnas.examples.custom_supernet import ElasticMLP, moons, moons_task
 from predictnas.exceptions import InvalidSpecError
-from predictnas.study import create_study, load_study
-from predictnas.study._definition import build_evaluator, run_definition
+from predictnas.study import build_evaluator, create_study, load_study, run_definition
 from predictnas.supernets import SupernetEvaluator, TrainingConfig, profile, train_supernet
 
 

@@ -7,7 +7,8 @@ import pytest
 
 import predictnas as pn
 from predictnas.exceptions import InvalidSpecError, InvalidValuesError, NotFittedError
-from predictnas.surrogates import ArchFeatures, GPSurrogate, XGBoostSurrogate, cross_validate, make_surrogate, rank_quality
+from predictnas.encoders import ArchFeatures
+from predictnas.surrogates import GPSurrogate, XGBoostSurrogate, cross_validate, make_surrogate, rank_quality
 
 
 def _metrics(arch):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from predictnas.evaluators import TableEvaluator
+from predictnas.evaluators._table import TableEvaluator
 from predictnas.exceptions import InvalidSpecError, PredictNASError
 from predictnas.pareto import hypervolume, pareto_mask, to_minimization
 from predictnas.spaces import Arch, SearchSpace
@@ -127,9 +127,7 @@ class SearchProblem:
         re-evaluates an equivalent architecture can reach. ``None`` when the space is too large
         to enumerate. Equivalent rows of a table can differ (training noise, dead ops that still
         cost latency), so this can be below 1."""
-        from predictnas.proposers._pool import enumerate_unique
-
-        unique = enumerate_unique(self.space, 100_000)
+        unique = self.space.enumerate_unique(100_000)
         if unique is None:
             return None
         rows = []

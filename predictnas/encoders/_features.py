@@ -7,7 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from predictnas.encoders import GraphBatch, make_encoder
+from predictnas.encoders._base import Encoder
+from predictnas.encoders._graph import GraphBatch
+from predictnas.encoders._layout import ColumnLayout
+from predictnas.encoders._registry import make_encoder
 from predictnas.exceptions import InvalidValuesError, NotFittedError
 from predictnas.spaces import SearchSpace
 
@@ -15,9 +18,10 @@ from predictnas.spaces import SearchSpace
 class ArchFeatures:
     """Encodes architectures, appends cheap statistics, and optionally a pretrained embedding.
 
-    Columns: the encoder's features (``graph``: the flattened ``GraphBatch``; ``sequence``: token
-    ids, listed in ``cat_dims_``; column groups of different kinds in ``groups_``, for an additive
-    GP kernel), then the standardised ``cheap`` statistics given to
+    Columns (``layout_``, a :class:`ColumnLayout` of blocks ``encoding``, ``cheap`` and
+    ``pretrained``): the encoder's features (``graph``: the flattened ``GraphBatch``; ``sequence``:
+    token ids, listed in ``cat_dims_``; the encoder's ``groups_`` as the block's groups, for an
+    additive GP kernel), then the standardised ``cheap`` statistics given to
     :meth:`transform`, then with ``pretrain=True`` the cheap statistics as *predicted* by
     xgboost models fitted in :meth:`fit` on many unlabeled architectures (FBNetV3's predictor
     pretraining: an embedding learnt from free targets, available for every candidate without
@@ -41,17 +45,17 @@ class ArchFeatures:
             cheap: Mapping[str, Sequence[float]] | None = None) -> ArchFeatures:
         """Fixes the layout; ``archs`` with their ``cheap`` statistics (name -> values) set the
         standardisation and, with ``pretrain``, train the cheap-statistic predictors."""
-        self.encoder_ = make_encoder(self.encoding).fit(space)
+        self.encoder_: Encoder = make_encoder(self.encoding).fit(space)
         n_enc = self._encode([space.sample(1, rng=np.random.default_rng(0))[0]]).shape[1]
         self.cat_dims_ = list(range(n_enc)) if self.encoding == "sequence" else []
-        self.groups_: list[list[int]] = [list(g) for g in getattr(self.encoder_, "groups_", None) or [range(n_enc)]]
+        encoder_groups = [list(g) for g in getattr(self.encoder_, "groups_", None) or [range(n_enc)]]
         stats = {k: np.asarray(v, dtype=np.float64) for k, v in (cheap or {}).items()}
         names = sorted(set(self.cheap) | (set(stats) if self.pretrain else set()))
         missing = [k for k in names if k not in stats]
         if missing:
             raise InvalidValuesError(f"fit() needs the cheap statistics {missing} of the fitting architectures.")
-        n_cheap, n_pre = len(self.cheap), len(names) if self.pretrain else 0
-        self.groups_ += [g for g in (list(range(n_enc, n_enc + n_cheap)), list(range(n_enc + n_cheap, n_enc + n_cheap + n_pre))) if g]
+        self.layout_ = ColumnLayout().then("encoding", n_enc, encoder_groups).then("cheap", len(self.cheap)) \
+            .then("pretrained", len(names) if self.pretrain else 0)
         self.center_ = {k: float(np.mean(_transform(stats[k]))) for k in names}
         self.spread_ = {k: float(np.std(_transform(stats[k])) or 1.0) for k in names}
         self.pretrained_: dict[str, Any] = {}
@@ -66,6 +70,11 @@ class ArchFeatures:
                                              random_state=self.seed, n_jobs=1, verbosity=0)
                 self.pretrained_[k] = model.fit(X, self._standard(k, stats[k]))
         return self
+
+    @property
+    def groups_(self) -> list[list[int]]:
+        """Column groups of :meth:`transform`'s output (``layout_.groups()``)."""
+        return self.layout_.groups()
 
     def _standard(self, name: str, values: np.ndarray) -> np.ndarray:
         return (_transform(np.asarray(values, dtype=np.float64)) - self.center_[name]) / self.spread_[name]

@@ -8,13 +8,13 @@ import json
 from collections import Counter
 
 from predictnas._text import for_terminal
-from predictnas.study._study import Study
+from predictnas.study import Study, code_manifest, is_approved
 from predictnas.types import TrialState
 
 
 def format_status(study: Study) -> str:
     """The ``predictnas status`` summary (text from the file is shown terminal-safe)."""
-    from predictnas.study._reference import table_reference
+    from predictnas.report._reference import table_reference
 
     counts = Counter(t.state for t in study.trials)
     cache = sum(t.cache_of is not None for t in study.trials)
@@ -47,8 +47,6 @@ def format_status(study: Study) -> str:
 
 def format_code(study: Study) -> str:
     """What resuming the study would run beyond predictnas's own parts, and whether it is approved."""
-    from predictnas.study._trust import code_manifest, is_approved
-
     items = code_manifest(study.definition, study.path)
     if not items:
         return "predictnas's own parts only (nothing to approve)"

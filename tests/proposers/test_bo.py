@@ -31,7 +31,7 @@ def run(space, table, proposer, n, *, seed=0, objectives=None, batch=4, cheap=Fa
     while len(study.trials) < n:
         for trial in study.ask(batch):
             if trial.state is pn.TrialState.RUNNING:
-                study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in study._metric_names()})
+                study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in study.metric_names})
     return study
 
 
@@ -105,10 +105,9 @@ def test_an_input_choice_cell_space_runs_end_to_end_on_a_table(tmp_path):
     import csv
 
     from predictnas.encoders import CellStatistics
-    from predictnas.proposers._pool import enumerate_unique
 
     space = pn.load_space("nasnet_cell")
-    unique = [arch for _, arch in enumerate_unique(space, 10**6)]
+    unique = [arch for _, arch in space.enumerate_unique(10**6)]
     stats = CellStatistics(space.cell).transform(unique)  # live op counts, paths, depths (scaled)
     with open(tmp_path / "nasnet.csv", "w", newline="") as f:
         writer = csv.writer(f)

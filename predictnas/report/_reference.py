@@ -11,7 +11,7 @@ from predictnas.exceptions import PredictNASError
 from predictnas.types import TrialState
 
 if TYPE_CHECKING:
-    from predictnas.study._study import Study
+    from predictnas.study import Study
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class TableReference:
 def table_reference(study: Study) -> TableReference | None:
     """The study against its table, or ``None`` when its evaluator is not a table (or the table
     is not where the study file says)."""
-    from predictnas.bench._problem import SearchProblem
+    from predictnas.evaluators import SearchProblem
 
     config = study.definition.get("evaluator") or {}
     if config.get("type") != "table" or not Path(config.get("path", "")).is_file():

@@ -3,12 +3,10 @@
 import csv
 import json
 
-import numpy as np
 import pytest
 
 import predictnas as pn
-from predictnas.bench import Run, SearchProblem, score_run
-from predictnas.bench import _methods
+from predictnas.bench import Run, SearchProblem, _methods, score_run
 from predictnas.cli import main
 from predictnas.exceptions import PredictNASError
 

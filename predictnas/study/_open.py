@@ -1,0 +1,175 @@
+"""Creating and opening studies: ``create_study`` validates everything before a file exists;
+``load_study`` opens one to continue or to read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from predictnas._version import __version__
+from predictnas.exceptions import IncompatibleStudyFileError, InvalidSpecError, StudyError
+from predictnas.spaces import SearchSpace
+from predictnas.study._events import EventKind
+from predictnas.study._records import proposer_record
+from predictnas.study._storage import StudyFile
+from predictnas.study._study import Event, Study
+from predictnas.types import Objective, OutcomeConstraint
+
+if TYPE_CHECKING:
+    from predictnas.proposers import Proposer
+
+
+def create_study(
+    *,
+    space: SearchSpace | str,
+    objectives: Mapping[str, str] | Sequence[Objective],
+    storage: str | Path | None = None,
+    seed: int = 0,
+    proposer: str | Proposer = "bo",
+    proposer_options: Mapping[str, Any] | None = None,
+    constraints: Sequence[str] = (),
+    name: str | None = None,
+    budget: int | None = None,
+    batch_size: int = 1,
+    surrogate: Mapping[str, Any] | None = None,
+    evaluator: Mapping[str, Any] | None = None,
+    warm_start: Sequence[str | Path | Mapping[str, Any]] = (),
+    load_if_exists: bool = False,
+) -> Study:
+    """Creates a study (and its study file when ``storage`` is given). Everything is validated
+    before the file is written: a failed create leaves nothing behind.
+
+    Args:
+        space: A ``SearchSpace`` (from a spec: ``load_space`` / ``space_from_spec``) or a built-in
+            space name / spec path.
+        objectives: ``{"acc": "maximize", "flops": "minimize"}`` or a list of ``Objective``.
+        storage: Path of the SQLite study file; ``None`` keeps the study in memory.
+        seed: Seed of every random step.
+        proposer: ``"bo"`` (default: :class:`~predictnas.proposers.BayesOptProposer`),
+            ``"nsga2-surrogate"``, ``"nsga2"``, ``"random"``, an entry point
+            ``"package.module:Class"``, or a ``Proposer`` instance (see :func:`proposer_record`);
+            ``proposer_options`` are the named proposer's keyword options.
+        constraints: Outcome constraints such as ``"latency <= 5"``.
+        name: Study name (default: the file stem or ``"study"``).
+        budget: Total number of trials ``optimize()`` runs to by default.
+        batch_size: Trials proposed per step by ``optimize()``.
+        surrogate: ``{"name": "gp"|"xgboost"|"xgboost-quantile", "encoding": "tabular"|..., "assess_every": k}``:
+            the model the default proposer searches with (and that diagnostics assess); with
+            ``assess_every``, ``optimize()`` cross-validates it each time ``k`` more trials
+            completed (from 10 on) and stores the quality in the study file.
+        evaluator: How to rebuild the evaluator on resume (set by study definitions).
+        warm_start: Earlier study files on the same space whose results inform this study's
+            surrogate and initial design: paths, or ``{"path": ..., "map": {new_objective:
+            old_metric}}`` (objectives map by name otherwise). Their completed trials are copied
+            into this study's file with the source path and a content hash (see
+            :mod:`predictnas.study._warmstart`).
+        load_if_exists: Load the existing file instead of failing when ``storage`` exists.
+    """
+    from predictnas.spaces import load_space
+
+    if storage is not None and Path(storage).exists():
+        if load_if_exists:
+            return load_study(storage, proposer=None if isinstance(proposer, str) else proposer)
+        raise StudyError(
+            f"{storage}: a study file already exists; resume it with load_study() / `predictnas resume`, "
+            "or choose another storage path."
+        )
+    space = load_space(space) if not isinstance(space, SearchSpace) else space
+    if not space.spec:
+        raise InvalidSpecError(f"Space {space.name!r} has no spec, so a study file could not rebuild it: build it with "
+                               "load_space(...) or space_from_spec({...}) instead of SearchSpace(...).")
+    objs = [Objective(k, v) for k, v in objectives.items()] if isinstance(objectives, Mapping) else list(objectives)
+    from predictnas._text import check_name
+
+    for o in objs:
+        check_name(o.name, "objective name")
+    if name is not None:
+        check_name(name, "study name")
+    if len(objs) < 1 or len({o.name for o in objs}) != len(objs):
+        raise InvalidSpecError(f"A study needs one or more objectives with distinct names; got {[o.name for o in objs]}.")
+    parsed = [OutcomeConstraint.parse(c) for c in constraints]
+    record = proposer_record(proposer, proposer_options)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InvalidSpecError(f"seed must be a non-negative integer; got {seed!r}.")
+    if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
+        raise InvalidSpecError(f"budget must be a positive integer; got {budget!r}.")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise InvalidSpecError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    definition = {
+        "name": name or (Path(storage).stem if storage is not None else "study"),
+        "seed": int(seed),
+        "space": space.spec,
+        "objectives": [{"name": o.name, "direction": o.direction, "cheap": o.cheap} for o in objs],
+        "constraints": [str(c) for c in parsed],
+        "proposer": record,
+        "budget": budget,
+        "batch_size": batch_size,
+        "surrogate": _check_surrogate_settings(surrogate),
+        "evaluator": dict(evaluator) if evaluator else None,
+        "predictnas_version": __version__,
+    }
+    if warm_start:
+        from predictnas.study._warmstart import warm_start_records
+
+        definition["warm_start"] = warm_start_records(warm_start, space, objs,
+                                                     open_study=lambda path: load_study(path, readonly=True))
+    events: list[Event] = [(EventKind.CREATE.value, {"definition": definition})]
+    instance = None if isinstance(proposer, str) else proposer
+    Study(StudyFile(None, initial=events), proposer=instance).close()  # the definition must load, before any file exists
+    if storage is not None:  # the user's own definition: what it names is approved for this file
+        from predictnas.study._trust import approve
+
+        approve(definition, storage)
+    file = StudyFile(storage, create=storage is not None, initial=events)
+    return Study(file, proposer=instance)
+
+
+def _check_surrogate_settings(settings: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    from predictnas.encoders import ENCODERS
+    from predictnas.surrogates import surrogate_class
+
+    if settings is None:
+        return None
+    out = dict(settings)
+    for key in out:
+        if key not in ("name", "encoding", "assess_every"):
+            raise InvalidSpecError(f"surrogate: unknown key {key!r}; use name, encoding, assess_every.")
+    if "name" in out:
+        surrogate_class(out["name"], where=f"surrogate.name = {out['name']!r}")
+    if "encoding" in out:
+        ENCODERS.resolve(out["encoding"], where=f"surrogate.encoding = {out['encoding']!r}")
+    every = out.get("assess_every")
+    if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
+        raise InvalidSpecError(f"surrogate.assess_every must be a positive integer; got {every!r}.")
+    return out
+
+
+def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = False,
+               proposer: Proposer | None = None, trust: bool = False) -> Study:
+    """Opens an existing study file to continue it (or to read it with ``readonly=True``).
+
+    Args:
+        salvage: Read-only: read a damaged file, skipping the damaged events and those that
+            depend on them (``study.damage`` says where, ``study.lost`` what was skipped),
+            instead of refusing it.
+        proposer: Use this proposer instead of rebuilding the recorded one (needed when the
+            study was created with a proposer instance that cannot be rebuilt).
+        trust: Approve the code the file names (entry points, an import folder, a checkpoint
+            outside its folder) and record the approval. Without it, a writable load of a file
+            whose code you have not approved (one you received) raises ``UntrustedStudyError``
+            naming that code; a read-only load never runs any (see :mod:`predictnas.study._trust`).
+
+    Raises:
+        StudyNotFoundError, IncompatibleStudyFileError, StudyLockedError, StudyWriteError: with a
+            one-line reason.
+    """
+    file = StudyFile(storage, readonly=readonly, salvage=salvage)
+    try:
+        return Study(file, proposer=proposer, trust=trust)
+    except (KeyError, TypeError, InvalidSpecError) as exc:
+        file.close()
+        raise IncompatibleStudyFileError(f"{storage}: the study definition inside is invalid ({exc}).") from None
+    except BaseException:
+        file.close()
+        raise
