@@ -49,7 +49,8 @@ class Targets:
             raise InvalidSpecError(
                 f"features={list(features)}: the study's cheap statistics give no {missing} "
                 f"(they give {sorted(known) or 'nothing'}); give the evaluator those statistics (e.g. "
-                "TableEvaluator(..., cheap=[...]), or study.cheap_function), or drop them from features.")
+                "TableEvaluator(..., cheap=[...]), SupernetEvaluator(..., proxies=[...]) or a supernet definition's "
+                "options = {proxies = [...]}, or study.cheap_function), or drop them from features.")
         exact = tuple(i for i, o in enumerate(ctx.objectives) if o.cheap and o.name in known)
         if len(exact) == len(ctx.objectives):
             exact = ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import statistics
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,6 +19,9 @@ from predictnas.spaces import Arch
 from predictnas.supernets._base import Supernet, profile, weights_hash
 from predictnas.supernets._proxies import PROXIES
 from predictnas.supernets._task import Task
+
+
+logger = logging.getLogger("predictnas.supernets")
 
 
 class SupernetEvaluator(Evaluator):
@@ -36,13 +41,17 @@ class SupernetEvaluator(Evaluator):
         batch_size: Batch size of recalibration and validation.
         latency: Also measure CPU latency.
         latency_repeats: Timed repetitions for the latency median.
-        proxies: Zero-cost proxies to compute in :meth:`cheap_statistics` (names in ``PROXIES``).
+        proxies: Zero-cost proxies to compute in :meth:`cheap_statistics` (names in ``PROXIES`` or
+            entry points); none by default: a proxy costs a forward and backward pass per
+            candidate, so only the ones a study names are computed. One that cannot be computed
+            for this supernet (e.g. ``nwot`` without ReLU modules) is left out with a warning,
+            never a failed trial.
         proxy_seed: Seed of the initialisation the proxies score.
         threads: torch threads while evaluating (``None``: torch's own setting).
     """
 
     def __init__(self, supernet: Supernet, task: Task, *, recalibration_batches: int = 4, batch_size: int = 256,
-                 latency: bool = False, latency_repeats: int = 20, proxies: Sequence[str] = tuple(PROXIES),
+                 latency: bool = False, latency_repeats: int = 20, proxies: Sequence[str] = (),
                  proxy_seed: int = 0, threads: int | None = None) -> None:
         self._proxies = {name: PROXIES.resolve(name) for name in proxies}  # names or "package.module:function"
         self.supernet, self.task = supernet, task
@@ -54,6 +63,7 @@ class SupernetEvaluator(Evaluator):
         self._recalibration = task.train_batches(batch_size, generator)[:recalibration_batches]
         self._proxy_batch = task.train_batches(64, torch.Generator().manual_seed(proxy_seed + 1))[0]
         self._init_net: Supernet | None = None
+        self._proxy_warned: set[str] = set()
 
     def evaluate(self, arch: Arch) -> EvalResult:
         with torch_threads(self.threads):
@@ -88,7 +98,13 @@ class SupernetEvaluator(Evaluator):
             params, macs = profile(net, x[:1])
             stats = {"params": params / 1e3, "macs": macs / 1e6}
             for name in self.proxies:
-                stats[name] = self._proxies[name](net, x, y)
+                try:
+                    stats[name] = float(self._proxies[name](net, x, y))
+                except Exception as exc:  # a proxy this supernet does not support: a missing value, not a failure
+                    if name not in self._proxy_warned:
+                        self._proxy_warned.add(name)
+                        logger.warning("zero-cost proxy %r cannot be computed for %s (%s: %s); it is left out of the "
+                                       "cheap statistics", name, type(net).__name__, type(exc).__name__, exc)
         return stats
 
 

@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
 
 from predictnas.examples.custom_supernet import ElasticMLP, moons, moons_task
 from predictnas.exceptions import InvalidSpecError
@@ -16,7 +17,7 @@ from predictnas.supernets import SupernetEvaluator, TrainingConfig, profile, tra
 def test_custom_supernet_trains_evaluates_and_searches(tmp_path) -> None:
     net, task = ElasticMLP(), moons_task()
     result = train_supernet(net, task, TrainingConfig(epochs=15, lr=1e-2), checkpoint=tmp_path / "mlp.pt")
-    evaluator = SupernetEvaluator(net, task)
+    evaluator = SupernetEvaluator(net, task, proxies=("synflow", "nwot", "snip", "grad_norm"))
     with net.activate({"depth": 2, "width": 8}):
         params, _ = profile(net, task.X_val[:1])
     assert params == (2 * 8 + 8) + 2 * 8 + (8 * 8 + 8) + 2 * 8 + (8 * 2 + 2)  # linear + layer norm per layer, head
@@ -54,7 +55,7 @@ def _definition(tmp_path, supernet: str, space: str, extra: str = "") -> object:
 
 
 def test_study_definition_with_a_supernet_records_its_checkpoint(tmp_path) -> None:
-    path = _definition(tmp_path, "seq_transformer", "seq_transformer", 'options = { latency = true, latency_repeats = 3 }')
+    path = _definition(tmp_path, "seq_transformer", "seq_transformer", 'options = { latency = true, latency_repeats = 3, proxies = ["synflow"] }')
     study, evaluator = run_definition(path)
     with study:
         study.optimize(evaluator)
@@ -84,3 +85,30 @@ def test_entry_point_factory() -> None:
     evaluator = build_evaluator({"type": "supernet", "supernet": "predictnas.examples.custom_supernet:moons",
                                  "training": {"epochs": 2}, "options": {"proxies": ["nwot"]}}, moons().make().space)
     assert set(evaluator.evaluate(evaluator.supernet.smallest_arch()).cheap) == {"params", "macs", "nwot"}
+
+
+class _FunctionalRelu(ElasticMLP):
+    """The same MLP with ``F.relu`` as a function: no ReLU module for ``nwot`` to hook."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.act = _Relu()
+
+
+class _Relu(torch.nn.Module):  # not an nn.ReLU: calls the function
+    def forward(self, x):
+        return torch.nn.functional.relu(x)
+
+
+def test_only_named_proxies_are_computed_and_one_that_cannot_be_is_a_warning_not_a_failed_trial(caplog) -> None:
+    net, task = _FunctionalRelu(), moons_task()
+    assert not any(isinstance(m, torch.nn.ReLU) for m in net.modules())
+    assert set(SupernetEvaluator(net, task).cheap_statistics(net.largest_arch())) == {"params", "macs"}  # none named
+    evaluator = SupernetEvaluator(net, task, proxies=("nwot", "synflow"))
+    study = create_study(proposer="random", space=net.space, objectives={"acc": "maximize", "params": "minimize"}, seed=0)
+    with caplog.at_level("WARNING", logger="predictnas.supernets"):
+        study.optimize(evaluator, n_trials=4)
+    assert [t.state.value for t in study.trials] == ["complete"] * 4
+    assert all("synflow" in t.cheap and "nwot" not in t.cheap for t in study.trials)
+    warnings = [r.getMessage() for r in caplog.records if "nwot" in r.getMessage()]
+    assert len(warnings) == 1 and "cannot be computed" in warnings[0] and "ReLU" in warnings[0]
