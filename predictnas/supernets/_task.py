@@ -62,51 +62,31 @@ def recurrence_task(seed: int = 0, *, n_train: int = 4000, n_val: int = 1000, le
                 torch.from_numpy(X[n_train:]), torch.from_numpy(y[n_train:]), n_classes)
 
 
-# Ten 12-point templates, each a distinct shape (bumps, dips, steps, ramps), scaled to max |x| = 1.
-_TEMPLATES = np.array([
-    [0, 1, 2, 2.5, 2.75, 3, 3, 2.75, 2.5, 2, 1, 0],            # a broad bump
-    [0, -2, -2, -1.6, -1.2, -.8, -.4, 0, .4, .8, 0, 0],         # a drop, then a ramp up
-    [0, 1, 1.5, 1.5, 1, .25, -.25, -1, -1.5, -1.5, -1, 0],      # up, then down
-    [0, 1, 1.5, 1.5, 1, 0, 0, 1, 1.5, 1.5, 1, 0],               # two bumps
-    [0, -.6, -1.2, -1.8, -2.4, -2.4, 0, 0, 0, 0, 0, 0],         # a ramp down, then a jump back
-    [0, -2, -2, -2, -2, 0, 1, 1.5, 1.5, 1, -.5, 0],             # a low plateau, then a bump
-    [0, -1, -1.5, -1.75, -2, -2, -2, -2, -1.75, -1.5, -1, 0],   # a broad dip
-    [0, 2, 2, 1.6, 1.2, .8, .4, 0, -.4, -.8, 0, 0],             # a rise, then a ramp down
-    [0, -1, -1.5, -1.5, -1, 0, 0, -1, -1.5, -1.5, -1, 0],       # two dips
-    [0, -1, -1.5, -1.5, -1, 0, 0, 0, 0, -.3, -.7, 0],           # a dip, a pause, a small dip
-], dtype=np.float64)
+def mnist1d_task(num_samples: int = 5000, *, seed: int = 42) -> Task:
+    """The official MNIST-1D dataset (Greydanus, 2020), made offline by its own generator
+    (PyPI ``mnist1d``, ``make_dataset`` with its default arguments: 5,000 signals of 40 points,
+    10 classes, seed 42, 80 % / 20 % train / validation split; never its download path).
+    ``num_samples`` asks the same generator for more (or, in tests, fewer) signals.
 
-
-def mnist1d_task(seed: int = 0, *, n_train: int = 8000, n_val: int = 4000, length: int = 40) -> Task:
-    """A generated 1-D signal classification task in the spirit of MNIST-1D (Greydanus, 2020),
-    written from its published description (not the official data): each of 10 classes is a
-    12-point template, zero-padded by 36-60 points at a random split, stretched by up to +-40 %,
-    shifted by up to +-24 points, sheared by a random slope (up to +-0.75), with correlated
-    (smoothed random-walk, scale 0.25) and white (scale 0.02) noise added, then resampled to
-    ``length`` points. Inputs ``(n, 1, length)`` float32, standardised over the training split.
-
-    Architecture choices matter on it (on 4,000 training signals a 1-layer CNN reaches about 40 %,
-    3-5 layers with wider kernels about 80 %, an MLP about 63 %), and the generator is
-    deterministic by ``seed``.
+    Inputs ``(n, 1, 40)`` float32 (standardised by the generator). Numpy's and Python's global
+    random states, which the generator seeds, are restored afterwards.
     """
-    rng = np.random.default_rng(seed)
-    n = n_train + n_val
-    y = np.arange(n) % 10
-    rng.shuffle(y)
-    X = np.empty((n, length))
-    templates = _TEMPLATES / np.abs(_TEMPLATES).max(axis=1, keepdims=True)
-    for i in range(n):
-        pad = int(rng.integers(36, 61))
-        left = int(rng.integers(0, pad + 1))
-        x = np.pad(templates[y[i]], (left, pad - left))
-        size = len(x)
-        grid = (np.arange(size) - size / 2) / (1 + 0.4 * rng.uniform(-1, 1)) + size / 2
-        x = np.interp(grid, np.arange(size), x, left=0, right=0)
-        x = np.roll(x, int(rng.integers(-24, 25)))
-        x = x + 0.75 * rng.uniform(-1, 1) * np.linspace(-1, 1, size)
-        walk = np.convolve(rng.normal(size=size + 8), np.ones(9) / 9, mode="valid")
-        x = x + 0.25 * (walk - walk.mean()) / (walk.std() + 1e-9) + 0.02 * rng.normal(size=size)
-        X[i] = np.interp(np.linspace(0, size - 1, length), np.arange(size), x)
-    X = ((X - X[:n_train].mean()) / X[:n_train].std()).astype(np.float32)[:, None]
-    return Task("mnist1d", torch.from_numpy(X[:n_train]), torch.from_numpy(y[:n_train].astype(np.int64)),
-                torch.from_numpy(X[n_train:]), torch.from_numpy(y[n_train:].astype(np.int64)), 10)
+    import random
+
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+    except ImportError:
+        from predictnas.exceptions import OptionalDependencyError
+
+        raise OptionalDependencyError("The MNIST-1D task needs the official generator: pip install 'predictnas[mnist1d]'.") from None
+    args = get_dataset_args()
+    args.num_samples, args.seed = int(num_samples), int(seed)
+    np_state, py_state = np.random.get_state(), random.getstate()
+    try:
+        data = make_dataset(args)
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+    X, X_val = (np.asarray(data[k], dtype=np.float32)[:, None] for k in ("x", "x_test"))
+    y, y_val = (np.asarray(data[k], dtype=np.int64) for k in ("y", "y_test"))
+    return Task("mnist1d", torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(X_val), torch.from_numpy(y_val), 10)

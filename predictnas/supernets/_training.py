@@ -9,9 +9,11 @@ continues exactly as an uninterrupted one would.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,7 @@ def _train(supernet: Supernet, task: Task, config: TrainingConfig, checkpoint: s
     optimizer = torch.optim.AdamW(supernet.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start_epoch, spent = 0, 0.0
     if path is not None and path.exists():
-        state = load_checkpoint(path, supernet, config)
+        state = load_checkpoint(path, supernet, config, task=task)
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, spent = int(state["epoch"]), float(state["train_s"])
     else:
@@ -112,7 +114,7 @@ def _train(supernet: Supernet, task: Task, config: TrainingConfig, checkpoint: s
             optimizer.zero_grad(set_to_none=True)
         spent += time.perf_counter() - began
         if path is not None:
-            save_checkpoint(path, supernet, optimizer, config, epoch + 1, spent)
+            save_checkpoint(path, supernet, optimizer, config, epoch + 1, spent, task=task)
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -122,13 +124,16 @@ def _train(supernet: Supernet, task: Task, config: TrainingConfig, checkpoint: s
     return TrainingResult(weights_hash(supernet), config.epochs - start_epoch, spent, path)
 
 
-def train_standalone(supernet: Supernet, task: Task, arch: Any, config: TrainingConfig = TrainingConfig()) -> dict[str, float]:
+def train_standalone(supernet: Supernet, task: Task, arch: Any, config: TrainingConfig = TrainingConfig(), *,
+                     on_epoch: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, float]:
     """Trains one architecture from scratch, alone, with the supernet's own layers (its slice of
     freshly initialised weights): the ground truth that inherited weights are compared with.
 
     Plain cross-entropy, AdamW with cosine decay over ``config.epochs``, seeded by
     ``config.seed``. Returns ``{"acc", "loss"}`` on the validation split (``supernet`` is left
-    trained on ``arch``).
+    trained on ``arch``). ``on_epoch(epoch, {"acc", "loss", "seconds"})`` is called after each
+    epoch (1-based) with the validation result and the seconds the epoch's training took (the
+    validation pass is not counted); the training itself is the same with or without it.
     """
     supernet.reset_parameters(config.seed)
     valid = supernet.space.validate(arch)
@@ -138,6 +143,7 @@ def train_standalone(supernet: Supernet, task: Task, arch: Any, config: Training
     total_steps = config.epochs * steps_per_epoch
     supernet.train()
     for epoch in range(config.epochs):
+        started = time.perf_counter()
         generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
         for i, (x, y) in enumerate(task.train_batches(config.batch_size, generator)):
             for group in optimizer.param_groups:
@@ -145,6 +151,15 @@ def train_standalone(supernet: Supernet, task: Task, arch: Any, config: Training
             F.cross_entropy(supernet(x), y).backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
+        if on_epoch is not None:
+            seconds = time.perf_counter() - started
+            on_epoch(epoch + 1, {**_validate(supernet, task), "seconds": seconds})
+            supernet.train()
+    return _validate(supernet, task)
+
+
+def _validate(supernet: Supernet, task: Task) -> dict[str, float]:
+    """``{"acc" (%), "loss"}`` of the active subnet on the validation split (eval mode)."""
     supernet.eval()
     with torch.no_grad():
         logits = supernet(task.X_val)
@@ -165,12 +180,19 @@ def _sandwich_step(supernet: Supernet, x: torch.Tensor, y: torch.Tensor, archs: 
         loss.backward()
 
 
+def task_fingerprint(task: Task) -> str:
+    """``"<name>:<sha1 of the training data>"``: which data a checkpoint was trained on."""
+    digest = hashlib.sha1(task.X_train.numpy().tobytes() + task.y_train.numpy().tobytes()).hexdigest()[:16]
+    return f"{task.name}:{digest}"
+
+
 def save_checkpoint(path: Path, supernet: Supernet, optimizer: torch.optim.Optimizer, config: TrainingConfig,
-                    epoch: int, train_s: float) -> None:
+                    epoch: int, train_s: float, *, task: Task | None = None) -> None:
     """Writes the checkpoint atomically (temporary file, then rename)."""
     state = {
         "format": CHECKPOINT_FORMAT, "version": 1, "supernet": type(supernet).__name__,
         "space": supernet.space.name, "config": asdict(config), "epoch": epoch, "train_s": train_s,
+        "task": task_fingerprint(task) if task is not None else None,
         "weights_hash": weights_hash(supernet), "model": supernet.state_dict(), "optimizer": optimizer.state_dict(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,8 +201,10 @@ def save_checkpoint(path: Path, supernet: Supernet, optimizer: torch.optim.Optim
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | Path, supernet: Supernet, config: TrainingConfig | None = None) -> dict[str, Any]:
-    """Loads weights into ``supernet``; checks the checkpoint's kind (and configuration when given)."""
+def load_checkpoint(path: str | Path, supernet: Supernet, config: TrainingConfig | None = None, *,
+                    task: Task | None = None) -> dict[str, Any]:
+    """Loads weights into ``supernet``; checks the checkpoint's kind (and the configuration and
+    training data when given: a checkpoint of other data is refused, not silently reused)."""
     path = Path(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -196,6 +220,11 @@ def load_checkpoint(path: str | Path, supernet: Supernet, config: TrainingConfig
         changed = sorted(k for k in state["config"] if state["config"][k] != asdict(config).get(k))
         raise InvalidSpecError(f"Checkpoint {str(path)!r} was trained with other settings ({changed}); "
                                "use another checkpoint path or delete it to retrain.")
+    if task is not None and state.get("task") != task_fingerprint(task):
+        found = f"on {state['task'].split(':')[0]!r} data that differs from today's" if state.get("task") else \
+            "by an older predictnas that did not record its training data"
+        raise InvalidSpecError(f"Checkpoint {str(path)!r} was trained {found} ({task.name!r} task); use another "
+                               "checkpoint path or delete it to retrain.")
     supernet.load_state_dict(state["model"])
     supernet._set(supernet.largest_arch())
     supernet.eval()

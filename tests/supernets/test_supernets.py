@@ -265,7 +265,7 @@ def test_mnist1d_subnet_is_the_standalone_1d_cnn_with_sliced_weights() -> None:
             if isinstance(m, torch.nn.BatchNorm1d):
                 m.running_mean.normal_()
                 m.running_var.uniform_(0.5, 2)
-    x = mnist1d_task(n_train=10, n_val=5).X_val
+    x = mnist1d_task(num_samples=20).X_val
     for arch in [net.smallest_arch(), net.largest_arch(), *net.space.sample(4, rng=np.random.default_rng(1))]:
         with net.activate(arch):
             layers, width = _plain_mnist1d(net, arch)
@@ -283,11 +283,42 @@ def test_mnist1d_subnet_is_the_standalone_1d_cnn_with_sliced_weights() -> None:
         assert macs == conv_macs + 10 * width
 
 
-def test_the_mnist1d_task_is_deterministic_and_separates_classes() -> None:
+def test_the_mnist1d_task_is_the_official_dataset_and_leaves_global_random_state_alone() -> None:
+    import random
+
+    import numpy as np
+
     from predictnas.supernets import mnist1d_task
 
-    a, b = mnist1d_task(3, n_train=200, n_val=100), mnist1d_task(3, n_train=200, n_val=100)
-    assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_val, b.y_val)
-    assert a.X_train.shape == (200, 1, 40) and set(a.y_train.tolist()) == set(range(10))
-    assert not torch.equal(mnist1d_task(4, n_train=200, n_val=100).X_train, a.X_train)
-    assert abs(float(a.X_train.mean())) < 1e-5 and abs(float(a.X_train.std()) - 1) < 1e-2
+    np.random.seed(123)
+    random.seed(123)
+    before = np.random.get_state()[1].copy(), random.getstate()
+    a = mnist1d_task()
+    assert np.array_equal(np.random.get_state()[1], before[0]) and random.getstate() == before[1]
+    assert a.X_train.shape == (4000, 1, 40) and a.X_val.shape == (1000, 1, 40)  # the published 80/20 split of 5,000
+    assert set(a.y_train.tolist()) == set(range(10)) and np.bincount(a.y_train.numpy()).min() > 350
+    b = mnist1d_task()
+    assert torch.equal(a.X_train, b.X_train) and torch.equal(a.y_val, b.y_val)  # the generator's seed 42
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    official = make_dataset(get_dataset_args())  # the package itself, default arguments
+    assert np.allclose(official["x"], a.X_train[:, 0].numpy(), atol=1e-6) and np.array_equal(official["y_test"], a.y_val.numpy())
+
+
+def test_a_checkpoint_trained_on_other_data_is_refused_not_reused(tmp_path) -> None:
+    import re
+
+    from predictnas.exceptions import InvalidSpecError
+    from predictnas.supernets import DigitsSupernet, TrainingConfig, digits_task, train_supernet
+
+    config = TrainingConfig(epochs=1, batch_size=256)
+    path = tmp_path / "digits.pt"
+    train_supernet(DigitsSupernet(), digits_task(seed=0), config, checkpoint=path)
+    train_supernet(DigitsSupernet(), digits_task(seed=0), config, checkpoint=path)  # same data: reused
+    with pytest.raises(InvalidSpecError, match=re.escape("on 'digits' data that differs from today's")):
+        train_supernet(DigitsSupernet(), digits_task(seed=1), config, checkpoint=path)
+    state = torch.load(path, weights_only=True)
+    state.pop("task")  # as an older predictnas wrote it
+    torch.save(state, path)
+    with pytest.raises(InvalidSpecError, match="older predictnas that did not record its training data"):
+        train_supernet(DigitsSupernet(), digits_task(seed=0), config, checkpoint=path)
