@@ -67,6 +67,7 @@ class TrialState(str, enum.Enum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
+    STOPPED = "stopped"  # ended early (a stopping rule): its values are at a lower fidelity
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,18 @@ class FrozenTrial:
         number: 0-based trial number in the study.
         arch: The architecture.
         key: Its canonical key.
-        state: running / complete / failed.
-        values: Objective and constraint metric values (complete trials).
+        state: running / complete / failed / stopped.
+        values: Objective and constraint metric values (complete trials; a stopped trial: its last
+            reported values, at step ``fidelity``).
         step: The ask step that proposed it.
         cheap: Cheap statistics (FLOPs, params, proxies ...) recorded with it.
         user_attrs: Free-form attributes.
         error: Why it failed (failed trials).
         cache_of: Number of the earlier trial whose result it reused (deduplication), else ``None``.
         duration_s: Evaluation wall time.
+        intermediate: Step (e.g. epoch) -> values reported while it ran (``Study.report``).
+        fidelity: The step its ``values`` were measured at when it was stopped early, else ``None``
+            (the target fidelity).
     """
 
     number: int
@@ -98,6 +103,8 @@ class FrozenTrial:
     error: str | None = None
     cache_of: int | None = None
     duration_s: float | None = None
+    intermediate: dict[int, dict[str, float]] = field(default_factory=dict)
+    fidelity: int | None = None
 
 
 def as_real(value: object) -> float | None:

@@ -30,9 +30,11 @@ def format_status(study: Study) -> str:
         f"constraints {', '.join(map(str, study.constraints)) or '-'}",
         f"proposer    {study.definition['proposer']['name']}   seed {study.seed}   {batch}",
         f"trials      {len(study.trials)} / {study.budget or '-'}: {counts[TrialState.COMPLETE]} complete "
-        f"({cache} cache hits), {counts[TrialState.FAILED]} failed, {counts[TrialState.RUNNING]} running",
+        f"({cache} cache hits), {counts[TrialState.FAILED]} failed, {counts[TrialState.RUNNING]} running"
+        + (f", {counts[TrialState.STOPPED]} stopped early (lower fidelity: never on the front)"
+           if counts[TrialState.STOPPED] else ""),
         f"front       {len(study.pareto_front())} architectures, hypervolume {study.hypervolume():.4f} "
-        "(normalised to the observed range, ref 1.1)",
+        "(normalised to the observed range, ref 1.1; complete trials at the target fidelity only)",
     ]
     reference = table_reference(study)
     if reference is not None:

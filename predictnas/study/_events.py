@@ -33,6 +33,7 @@ class EventKind(str, enum.Enum):
     ATTR = "attr"  # {"number", "key", "value"}
     BUDGET = "budget"  # {"budget": int}
     DIAGNOSTICS = "diagnostics"  # {"n_complete", "surrogate", ...}: surrogate quality
+    REPORT = "report"  # {"number", "step": int >= 1, "values"}: an intermediate result of a running trial
 
 
 class _ByNumber:
@@ -118,6 +119,7 @@ class StudyState:
     lost: list[str] = field(default_factory=list)
     next_number: int = 0
     index: TrialIndex | None = field(default_factory=TrialIndex)
+    report_seq: dict[tuple[int, int], int] = field(default_factory=dict)  # (trial, step) -> event seq of its report
 
     IDLE_GAP_S = 300.0
 
@@ -134,6 +136,7 @@ class StudyState:
         to a scratch state that shares this one's trials read-only, so a check costs the size of
         ``events``, not of the study)."""
         scratch = dataclasses.replace(self, definition=dict(self.definition), trials=ChainMap({}, self.trials),
+                                      report_seq=ChainMap({}, self.report_seq),  # type: ignore[arg-type]
                                       diagnostics=[], proposals=[], lost=[], index=None)
         for offset, (kind, payload) in enumerate(events, start=1):
             scratch.apply(self.last_seq + offset, kind, payload, self.last_ts or 0.0)
@@ -200,6 +203,20 @@ class StudyState:
             self.definition["budget"] = budget
         elif kind_ is EventKind.DIAGNOSTICS:
             self.diagnostics.append(dict(payload))
+        elif kind_ is EventKind.REPORT:
+            self._report(seq, payload, fail)
+
+    def _report(self, seq: int, payload: Mapping[str, Any], fail: Any) -> None:
+        trial = self._trial(payload.get("number"), fail)
+        if trial.state is not TrialState.RUNNING:
+            raise fail(f"reports for trial {trial.number}, which is already {trial.state.value}")
+        step, values = payload.get("step"), payload.get("values")
+        if not isinstance(step, int) or isinstance(step, bool) or step < 1 or step in trial.intermediate:
+            raise fail(f"reports step {step!r} of trial {trial.number}; a step is a new integer >= 1")
+        if not isinstance(values, Mapping) or not values or any(as_real(v) is None for v in values.values()):
+            raise fail(f"reports values that are not finite numbers: {values!r}")
+        self.report_seq[(trial.number, step)] = seq
+        self._put(dataclasses.replace(trial, intermediate={**trial.intermediate, step: {k: float(v) for k, v in values.items()}}))
 
     def _trial(self, number: object, fail: Any) -> FrozenTrial:
         if not isinstance(number, int) or isinstance(number, bool) or number not in self.trials:
@@ -236,15 +253,18 @@ class StudyState:
         try:
             state = TrialState(payload.get("state"))
         except ValueError:
-            raise fail(f"has state {payload.get('state')!r}; use \"complete\" or \"failed\"") from None
+            raise fail(f"has state {payload.get('state')!r}; use \"complete\", \"failed\" or \"stopped\"") from None
         if state is TrialState.RUNNING:
             raise fail("tells a trial that it is still running")
         values, cheap = payload.get("values", {}), payload.get("cheap", {})
         for name, numbers in (("values", values), ("cheap", cheap)):
             if not isinstance(numbers, Mapping) or any(as_real(v) is None for v in numbers.values()):
                 raise fail(f"holds {name} that are not finite numbers: {numbers!r}")
-        if state is TrialState.COMPLETE and not values:
-            raise fail("completes a trial without values")
+        if state in (TrialState.COMPLETE, TrialState.STOPPED) and not values:
+            raise fail(f"records a {state.value} trial without values")
+        fidelity = payload.get("fidelity")
+        if (state is TrialState.STOPPED) != (isinstance(fidelity, int) and not isinstance(fidelity, bool) and fidelity >= 1):
+            raise fail("needs a fidelity (the step of its values, an integer >= 1) exactly when the trial is stopped")
         cache_of = payload.get("cache_of")
         if cache_of is not None:
             self._trial(cache_of, fail)
@@ -253,7 +273,7 @@ class StudyState:
             raise fail("holds user_attrs that are not an object")
         self._put(dataclasses.replace(
             trial, state=state, values=dict(values), cheap=dict(cheap), user_attrs={**trial.user_attrs, **attrs},
-            error=payload.get("error"), cache_of=cache_of, duration_s=payload.get("duration_s")))
+            error=payload.get("error"), cache_of=cache_of, duration_s=payload.get("duration_s"), fidelity=fidelity))
 
 
 def replay(events: Iterable[tuple[int, str, Mapping[str, Any], float]], *, salvage: bool = False) -> StudyState:

@@ -36,6 +36,8 @@ def create_study(
     evaluator: Mapping[str, Any] | None = None,
     warm_start: Sequence[str | Path | Mapping[str, Any]] = (),
     load_if_exists: bool = False,
+    stopper: str | None = None,
+    stopper_options: Mapping[str, Any] | None = None,
 ) -> Study:
     """Creates a study (and its study file when ``storage`` is given). Everything is validated
     before the file is written: a failed create leaves nothing behind.
@@ -65,6 +67,9 @@ def create_study(
             into this study's file with the source path and a content hash (see
             :mod:`predictnas.study._warmstart`).
         load_if_exists: Load the existing file instead of failing when ``storage`` exists.
+        stopper: A stopping rule for trials that report intermediate results (``"asha"``, or an
+            entry point ``"package.module:Class"``), with ``stopper_options``: ``should_stop``
+            asks it (see :mod:`predictnas.stoppers`).
     """
     from predictnas.spaces import load_space
 
@@ -107,6 +112,7 @@ def create_study(
         "batch_size": batch_size,
         "surrogate": _check_surrogate_settings(surrogate),
         "evaluator": dict(evaluator) if evaluator else None,
+        **({"stopper": _stopper_record(stopper, stopper_options)} if stopper is not None else {}),
         "predictnas_version": __version__,
     }
     if warm_start:
@@ -173,3 +179,14 @@ def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = F
     except BaseException:
         file.close()
         raise
+
+
+def _stopper_record(name: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the study file stores to rebuild the stopper (checked by building it once)."""
+    from predictnas.stoppers import make_stopper
+
+    if not isinstance(name, str):
+        raise InvalidSpecError(f"stopper must be a name (\"asha\") or an entry point \"package.module:Class\"; got "
+                               f"{type(name).__name__}.")
+    make_stopper(name, dict(options or {}))
+    return {"name": name, "options": dict(options or {})}

@@ -4,12 +4,12 @@ values as JSON, told values, and trials as flat rows."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from predictnas.exceptions import InvalidSpecError, InvalidValuesError, StudyError
 from predictnas.spaces import SearchSpace
-from predictnas.types import FrozenTrial, as_real
+from predictnas.types import FrozenTrial, TrialState, as_real
 
 if TYPE_CHECKING:
     from predictnas.proposers import Proposer
@@ -118,3 +118,28 @@ def trial_rows(trials: Sequence[FrozenTrial], space: SearchSpace, metrics: Seque
         row.update({f"user_{k}": v for k, v in t.user_attrs.items()})
         rows.append(row)
     return rows
+
+
+def tell_payload(number: int, state: TrialState | str, values: Mapping[str, Any] | None, *,
+                 check: Callable[[Mapping[str, Any] | None], dict[str, float]], cheap: Mapping[str, Any] | None,
+                 user_attrs: Mapping[str, Any] | None, error: str | None, duration_s: float | None) -> dict[str, Any]:
+    """The ``tell`` event of a complete (values ``check``-ed) or failed trial."""
+    try:
+        state = TrialState(state)
+    except ValueError:
+        raise InvalidValuesError(f"Unknown state {state!r}; use \"complete\" or \"failed\".") from None
+    payload: dict[str, Any] = {"number": number, "state": state.value}
+    if state is TrialState.COMPLETE:
+        payload["values"] = check(values)
+    elif state is TrialState.FAILED:
+        payload["error"] = str(error or "failed")
+    else:
+        raise InvalidValuesError("tell() records a finished trial; state must be \"complete\" or \"failed\" "
+                                 "(a trial ended early: study.stop(trial)).")
+    if cheap:
+        payload["cheap"] = {k: v for k, v in ((k, as_real(v)) for k, v in cheap.items()) if v is not None}
+    if user_attrs:
+        payload["user_attrs"] = jsonable(dict(user_attrs))
+    if duration_s is not None:
+        payload["duration_s"] = float(duration_s)
+    return payload

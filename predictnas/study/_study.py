@@ -23,9 +23,10 @@ from predictnas.exceptions import (
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
 from predictnas.study._cheap import CheapStatistics
 from predictnas.study._events import EventKind, StudyState
-from predictnas.study._records import jsonable, rebuild_proposer, stored_values, trial_rows
+from predictnas.study._intermediate import decide, fail_events, report_events, stop_events
+from predictnas.study._records import jsonable, rebuild_proposer, stored_values, tell_payload, trial_rows
 from predictnas.study._storage import StudyFile
-from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, TrialState, as_real, objective_matrix
+from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, TrialState, objective_matrix
 
 if TYPE_CHECKING:  # proposers import the study's value types: import them lazily here
     from predictnas.proposers import ProposalContext, Proposer
@@ -66,6 +67,11 @@ class Study:
 
                 require_approved(d, file.path, trust=trust, skip_proposer=proposer is not None)
             self._proposer = proposer or rebuild_proposer(d["proposer"], d.get("surrogate"), where=str(file.path or "<memory>"))
+        self._stopper = None
+        if d.get("stopper") and not file.readonly:
+            from predictnas.stoppers import make_stopper
+
+            self._stopper = make_stopper(d["stopper"]["name"], d["stopper"].get("options"))
         #: ``arch -> {name: value}`` of statistics known without evaluation (FLOPs, a latency table).
         #: Objectives declared ``cheap`` and constrained metrics it gives are known exactly to the
         #: proposer. ``optimize(evaluator)`` sets it to ``evaluator.cheap_statistics`` for the
@@ -350,23 +356,8 @@ class Study:
             cheap = {**values.cheap, **(cheap or {})}
             user_attrs = {**values.user_attrs, **(user_attrs or {})}
             values = values.values
-        try:
-            state = TrialState(state)
-        except ValueError:
-            raise InvalidValuesError(f"Unknown state {state!r}; use \"complete\" or \"failed\".") from None
-        payload: dict[str, Any] = {"number": number, "state": state.value}
-        if state is TrialState.COMPLETE:
-            payload["values"] = self.check_values(values)
-        elif state is TrialState.FAILED:
-            payload["error"] = str(error or "failed")
-        else:
-            raise InvalidValuesError("tell() records a finished trial; state must be \"complete\" or \"failed\".")
-        if cheap:
-            payload["cheap"] = {k: v for k, v in ((k, as_real(v)) for k, v in cheap.items()) if v is not None}
-        if user_attrs:
-            payload["user_attrs"] = jsonable(dict(user_attrs))
-        if duration_s is not None:
-            payload["duration_s"] = float(duration_s)
+        payload = tell_payload(number, state, values, check=self.check_values, cheap=cheap, user_attrs=user_attrs,
+                               error=error, duration_s=duration_s)
         self._write([(EventKind.TELL.value, payload)])
         return self._state.trials[number]
 
@@ -389,18 +380,30 @@ class Study:
                                      "nothing was stored.")
         self._write([(EventKind.ATTR.value, {"number": number, "key": str(key), "value": jsonable(value)})])
 
+    # -- intermediate results and early stopping (:mod:`predictnas.study._intermediate`) ----------
+    def report(self, trial: FrozenTrial | int, step: int, values: Mapping[str, Any]) -> None:
+        """Records what a running trial measured at ``step`` (e.g. an epoch), like Optuna's
+        ``trial.report``; a step reported again (a re-run after an interruption) keeps the first."""
+        events = report_events(self._state, trial, step, values)
+        if events:
+            self._write(events)
+
+    def should_stop(self, trial: FrozenTrial | int) -> bool:
+        """Whether the study's stopper ends ``trial`` after its last report (never without one)."""
+        return self._stopper is not None and decide(self._state, self._stopper, trial, self.objectives)
+
+    def stop(self, trial: FrozenTrial | int, *, user_attrs: Mapping[str, Any] | None = None) -> FrozenTrial:
+        """Ends a running trial early: ``stopped``, its last reported values kept at ``fidelity``."""
+        events = stop_events(self._state, trial, jsonable(dict(user_attrs)) if user_attrs else None)
+        self._write(events)
+        return self.get_trial(events[0][1]["number"])
+
     def fail(self, trial: FrozenTrial, error: str, *, duration_s: float | None = None,
              retry: bool = False) -> FrozenTrial | None:
         """Records a running ``trial`` failed; with ``retry``, a new trial of the same architecture
         in the same write (its ``user_attrs["retry_of"]`` names ``trial``), which is returned."""
-        events: list[Event] = [(EventKind.TELL.value, {"number": trial.number, "state": "failed", "error": str(error),
-                                                       **({"duration_s": float(duration_s)} if duration_s is not None else {})})]
         number = self._state.next_number
-        if retry:
-            events += [(EventKind.ASK.value, {"step": self._state.step,
-                                              "trials": [{"number": number, "params": trial.arch.to_dict(), "key": trial.key}]}),
-                       (EventKind.ATTR.value, {"number": number, "key": "retry_of", "value": trial.number})]
-        self._write(events)
+        self._write(fail_events(self._state, trial, error, duration_s=duration_s, retry=retry))
         return self._state.trials[number] if retry else None
 
     def _check_writable(self) -> None:

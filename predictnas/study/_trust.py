@@ -39,7 +39,7 @@ from predictnas.exceptions import UntrustedStudyError
 logger = logging.getLogger("predictnas.study")
 
 _ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-_CODE_KEYS = ("proposer", "surrogate", "evaluator")  # the parts of a definition that name code
+_CODE_KEYS = ("proposer", "surrogate", "evaluator", "stopper")  # the parts of a definition that name code
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,27 @@
+"""Stopping rules: end a running trial early from its intermediate results (Optuna's pruners,
+Syne Tune's schedulers). A study asks its stopper after each ``Study.report``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from predictnas._registry import Registry
+from predictnas.exceptions import InvalidSpecError
+from predictnas.stoppers._asha import ASHAStopper
+from predictnas.stoppers._base import Stopper
+
+STOPPERS: Registry[type[Stopper]] = Registry("stopper", {"asha": ASHAStopper})
+
+
+def make_stopper(name: str, options: dict[str, Any] | None = None) -> Stopper:
+    """A stopper by registered name or ``"package.module:Class"`` entry point, with keyword options."""
+    cls = STOPPERS.resolve(name, where=f"stopper={name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Stopper)):
+        raise InvalidSpecError(f"Stopper {name!r} is a {type(cls).__name__}, not a Stopper subclass.")
+    try:
+        return cls(**dict(options or {}))
+    except TypeError as exc:
+        raise InvalidSpecError(f"Bad options {options!r} for stopper {name!r}: {exc}.") from None
+
+
+__all__ = ["ASHAStopper", "STOPPERS", "Stopper", "make_stopper"]

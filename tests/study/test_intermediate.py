@@ -1,0 +1,123 @@
+"""Intermediate results and early stopping through ask/tell: every report is in the study file, a
+stopped trial keeps its last values at its fidelity and is never on the front, and a study killed
+in the middle of a trial resumes exactly, with the default proposer."""
+
+import math
+import zlib
+
+import pytest
+
+import predictnas as pn
+from predictnas.exceptions import InvalidValuesError, StudyFileDamagedError
+
+OBJ = {"acc": "maximize", "flops": "minimize"}
+EPOCHS = 9
+
+
+def _final(arch):
+    conv = sum(v == "nor_conv_3x3" for v in arch.values()) * 3 + sum(v == "nor_conv_1x1" for v in arch.values())
+    noise = (zlib.crc32(repr(sorted(arch.items())).encode()) % 1000) / 1000
+    return 60 + 2.0 * conv + 3 * noise, 5 + 1.5 * conv + noise
+
+
+def _curve(arch, epoch):
+    """A learning curve that rises to the final accuracy (its speed depends on the architecture)."""
+    tau = 1 + zlib.crc32(repr(sorted(arch.items())).encode()) % 4
+    return _final(arch)[0] * (1 - 0.5 * math.exp(-epoch / tau))
+
+
+def _train(study, trial, first_epoch=1, stop_after=None):
+    """A user's training loop: report each epoch, stop when told, else tell the final result."""
+    for epoch in range(first_epoch, EPOCHS + 1):
+        study.report(trial, epoch, {"acc": _curve(trial.arch, epoch)})
+        if stop_after is not None and epoch == stop_after:
+            return "killed"
+        if study.should_stop(trial):
+            study.stop(trial)
+            return "stopped"
+    acc, flops = _final(trial.arch)
+    study.tell(trial, {"acc": acc, "flops": flops})
+    return "complete"
+
+
+def _study(path, proposer="bo"):
+    return pn.create_study(space="nb201", objectives=OBJ, storage=path, seed=4, stopper="asha", proposer=proposer,
+                           stopper_options={"eta": 3, "max_step": EPOCHS},
+                           proposer_options={"n_initial": 6} if proposer == "bo" else None)
+
+
+def _summary(study):
+    return [(t.key, t.state.value, t.fidelity, t.values, t.intermediate) for t in study.trials]
+
+
+def test_reports_stops_and_the_honest_front(tmp_path):
+    study = _study(tmp_path / "s.db", proposer="random")
+    outcomes = [_train(study, study.ask()[0]) for _ in range(12)]
+    assert "stopped" in outcomes and "complete" in outcomes
+    stopped = [t for t in study.trials if t.state.value == "stopped"]
+    for t in stopped:
+        assert t.fidelity == max(t.intermediate) and t.fidelity in (1, 3) and t.values == t.intermediate[t.fidelity]
+    complete = [t for t in study.trials if t.state.value == "complete"]
+    assert all(sorted(t.intermediate) == list(range(1, EPOCHS + 1)) for t in complete)
+    assert {t.number for t in study.pareto_front()} <= {t.number for t in complete}  # the front is at the target fidelity
+    study.close()
+    again = pn.load_study(tmp_path / "s.db", readonly=True)
+    assert _summary(again) == _summary(study)  # every report is in the file
+
+
+def test_mistakes_are_clear_and_store_nothing(tmp_path):
+    study = _study(tmp_path / "s.db", proposer="random")
+    trial = study.ask()[0]
+    with pytest.raises(InvalidValuesError, match="step must be an integer >= 1"):
+        study.report(trial, 0, {"acc": 1.0})
+    with pytest.raises(InvalidValuesError, match="finite numbers"):
+        study.report(trial, 1, {"acc": float("nan")})
+    with pytest.raises(InvalidValuesError, match="has reported nothing"):
+        study.stop(trial)
+    with pytest.raises(InvalidValuesError, match=r"study.stop\(trial\)"):
+        study.tell(trial, {"acc": 1.0, "flops": 1.0}, state="stopped")
+    study.report(trial, 1, {"acc": 50.0})
+    study.report(trial, 1, {"acc": 50.0})  # a re-run reporting the same step again: nothing new
+    assert study.get_trial(trial.number).intermediate == {1: {"acc": 50.0}}
+    study.tell(trial, {"acc": 70.0, "flops": 2.0})
+    with pytest.raises(InvalidValuesError, match="already complete"):
+        study.report(trial, 2, {"acc": 60.0})
+    with pytest.raises(StudyFileDamagedError, match="reports for trial 0, which is already complete"):
+        study._file.append([("report", {"number": 0, "step": 5, "values": {"acc": 1.0}})])  # as a foreign writer could
+        study.close()
+        pn.load_study(tmp_path / "s.db", readonly=True)
+
+
+def test_a_study_killed_mid_trial_resumes_exactly_with_the_default_proposer(tmp_path):
+    whole = _study(tmp_path / "whole.db")
+    for _ in range(14):
+        _train(whole, whole.ask()[0])
+    path = tmp_path / "killed.db"
+    study = _study(path)
+    kills = 0
+    for i in range(14):
+        trial = study.ask()[0]
+        # killed right after a report (before its decision) of trials 3, 7 and 11, then resumed
+        if i in (3, 7, 11) and _train(study, trial, stop_after={3: 1, 7: 2, 11: 1}[i]) == "killed":
+            kills += 1
+            study.close()
+            study = pn.load_study(path)
+            (left,) = [t for t in study.trials if t.state.value == "running"]
+            _train(study, left)  # the user's loop re-runs it from epoch 1
+        elif i not in (3, 7, 11):
+            _train(study, trial)
+    assert kills >= 2 and _summary(study) == _summary(whole)
+    assert any(t.state.value == "stopped" for t in whole.trials)
+
+
+def test_status_says_how_many_stopped_early(tmp_path):
+    import subprocess
+    import sys
+
+    study = _study(tmp_path / "s.db", proposer="random")
+    for _ in range(10):
+        _train(study, study.ask()[0])
+    n_stopped = sum(t.state.value == "stopped" for t in study.trials)
+    study.close()
+    res = subprocess.run([sys.executable, "-m", "predictnas", "status", str(tmp_path / "s.db")], capture_output=True, text=True)
+    assert res.returncode == 0 and f"{n_stopped} stopped early" in res.stdout and n_stopped > 0
