@@ -85,7 +85,7 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
     front_numbers = {t.number for t in study.pareto_front()}
     trials = [
         TrialPoint(
-            number=t.number, state=t.state.value, values={n: t.values[n] for n in names} if t.values else {},
+            number=t.number, state=t.state.value, values={n: t.values[n] for n in names if n in t.values},
             arch=study.space.to_string(t.arch), params=dict(t.arch),
             feasible=t.state is TrialState.COMPLETE and study.is_feasible(t), on_front=t.number in front_numbers,
             cache_of=t.cache_of, error=t.error,
@@ -99,6 +99,8 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
         "trials": f"{len(study.trials)} of budget {study.budget or '-'}",
         "complete / failed": f"{sum(t.state is TrialState.COMPLETE for t in study.trials)} / "
                              f"{sum(t.state is TrialState.FAILED for t in study.trials)}",
+        **({"stopped early (lower fidelity, off the front)": str(sum(t.state is TrialState.STOPPED for t in study.trials))}
+           if any(t.state is TrialState.STOPPED for t in study.trials) else {}),
         "seed": study.seed, "proposer": study.definition.get("proposer", {}).get("name", "-"),
         "wall time": f"{study.wall_time_s:.1f} s" + (f" ({study.active_time_s:.1f} s running)"
                                                      if study.wall_time_s - study.active_time_s > 0 else ""),

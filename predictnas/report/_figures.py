@@ -23,7 +23,7 @@ def write_figures(data: ReportData, folder: Path) -> list[Path]:
     pairs = list(itertools.combinations(range(len(names)), 2))
     fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.6), squeeze=False)
     others = [t for t in data.trials if t.feasible and not t.on_front and t.cache_of is None]
-    infeasible = [t for t in data.trials if t.values and not t.feasible]
+    infeasible = [t for t in data.trials if t.state == "complete" and not t.feasible]
     for ax, (i, j) in zip(axes[0], pairs):
         xi, yj = names[i], names[j]
         ax.scatter([t.values[xi] for t in others], [t.values[yj] for t in others], s=12, c="#9aa5b1", label="evaluated")

@@ -51,7 +51,7 @@ def front_figure(data: ReportData) -> Any:
         ("evaluated", [t for t in data.trials if t.feasible and not t.on_front and t.cache_of is None],
          {"color": "#9aa5b1", "size": 7, "opacity": 0.7}),
         ("Pareto front", data.front, {"color": "#d62728", "size": 11, "line": {"color": "#222", "width": 1}}),
-        ("infeasible (violates a constraint)", [t for t in data.trials if t.values and not t.feasible],
+        ("infeasible (violates a constraint)", [t for t in data.trials if t.state == "complete" and not t.feasible],
          {"color": "#ff7f0e", "size": 8, "symbol": "x"}),
     ]
     fig = go.Figure()

@@ -121,3 +121,14 @@ def test_status_says_how_many_stopped_early(tmp_path):
     study.close()
     res = subprocess.run([sys.executable, "-m", "predictnas", "status", str(tmp_path / "s.db")], capture_output=True, text=True)
     assert res.returncode == 0 and f"{n_stopped} stopped early" in res.stdout and n_stopped > 0
+
+
+def test_reports_show_stopped_trials_apart_and_off_the_plots(tmp_path):
+    from predictnas.report import report
+
+    study = _study(tmp_path / "s.db", proposer="random")
+    for _ in range(10):
+        _train(study, study.ask()[0])  # stopped trials reported "acc" only
+    assert any(t.state.value == "stopped" and "flops" not in t.values for t in study.trials)
+    html, md = report(study, tmp_path / "r.html"), report(study, None, format="md")
+    assert "stopped early (lower fidelity, off the front)" in html and "stopped early" in md
