@@ -42,6 +42,7 @@ _LAZY = {
     "Evaluator": "predictnas.evaluators",
     "EvalResult": "predictnas.evaluators",
     "FunctionEvaluator": "predictnas.evaluators",
+    "SteppedEvaluator": "predictnas.evaluators",
     "TableEvaluator": "predictnas.evaluators",
     "Supernet": "predictnas.supernets",
     "SupernetEvaluator": "predictnas.supernets",

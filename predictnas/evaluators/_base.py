@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,24 @@ class Evaluator(abc.ABC):
     def cheap_statistics(self, arch: Arch) -> Mapping[str, float]:
         """Statistics known without a real evaluation (default: none)."""
         return {}
+
+
+class SteppedEvaluator(Evaluator):
+    """An evaluation in steps (epochs of training): implement :meth:`steps`. ``optimize()`` reports
+    each step's result to the study (``Study.report``) and, with a stopper, stops a hopeless trial
+    between steps; without one, or called directly, :meth:`evaluate` runs every step."""
+
+    @abc.abstractmethod
+    def steps(self, arch: Arch) -> Iterator[EvalResult | Mapping[str, float]]:
+        """One result per step from step 1; the last one is at the target fidelity."""
+
+    def evaluate(self, arch: Arch) -> EvalResult:
+        last = None
+        for last in self.steps(arch):
+            pass
+        if last is None:
+            raise ValueError(f"{type(self).__name__}.steps({arch!r}) yielded no result.")
+        return as_result(last)
 
 
 def as_result(raw: EvalResult | Mapping[str, float]) -> EvalResult:

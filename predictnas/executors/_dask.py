@@ -12,7 +12,7 @@ from distributed import WorkerPlugin, get_worker
 
 from predictnas.evaluators import Evaluator
 from predictnas.exceptions import EvaluationError, EvaluationTimeout, WorkerLost
-from predictnas.executors._base import Executor, Outcome, run_evaluation
+from predictnas.executors._base import Executor, OnStep, Outcome, run_evaluation
 from predictnas.spaces import Arch
 
 logger = logging.getLogger("predictnas.executors")
@@ -57,7 +57,7 @@ class DaskExecutor(Executor):
         if timeout is not None:
             client.subscribe_topic(self._name, self._on_start)
 
-    def submit(self, arch: Arch) -> Future[Outcome]:
+    def submit(self, arch: Arch, on_step: OnStep | None = None) -> Future[Outcome]:  # steps: in-process only
         future: Future[Outcome] = Future()
         future.set_running_or_notify_cancel()
         task = self.client.submit(_evaluate_on_worker, self._name, arch, pure=False)

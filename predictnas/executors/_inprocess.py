@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from predictnas.evaluators import Evaluator
 from predictnas.exceptions import EvaluationTimeout
-from predictnas.executors._base import Executor, Outcome, run_evaluation
+from predictnas.executors._base import Executor, OnStep, Outcome, run_evaluation
 from predictnas.spaces import Arch
 
 
@@ -25,15 +25,16 @@ class InProcessExecutor(Executor):
     """
 
     max_in_flight = None
+    supports_steps = True
 
     def __init__(self, evaluator: Evaluator, *, timeout: float | None = None) -> None:
         self.evaluator, self.timeout = evaluator, timeout
 
-    def submit(self, arch: Arch) -> Future[Outcome]:
+    def submit(self, arch: Arch, on_step: OnStep | None = None) -> Future[Outcome]:
         future: Future[Outcome] = Future()
         try:
             with _alarm(self.timeout):
-                future.set_result(run_evaluation(self.evaluator, arch))
+                future.set_result(run_evaluation(self.evaluator, arch, on_step))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # the trial fails; the study goes on

@@ -21,7 +21,7 @@ from typing import Any
 
 from predictnas.evaluators import Evaluator
 from predictnas.exceptions import EvaluationError, EvaluationTimeout, WorkerLost
-from predictnas.executors._base import Executor, Outcome, run_evaluation
+from predictnas.executors._base import Executor, OnStep, Outcome, run_evaluation
 from predictnas.spaces import Arch
 
 
@@ -170,7 +170,7 @@ class ProcessExecutor(Executor):
                 worker.task = (future, time.monotonic())
 
     # -- the interface --------------------------------------------------------------------------
-    def submit(self, arch: Arch) -> Future[Outcome]:
+    def submit(self, arch: Arch, on_step: OnStep | None = None) -> Future[Outcome]:  # steps: in-process only
         future: Future[Outcome] = Future()
         with self._lock:
             if self._closed:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from predictnas.evaluators import Evaluator
+from predictnas.evaluators import Evaluator, SteppedEvaluator
 from predictnas.exceptions import (
     BrokenEvaluatorError,
     EvaluatorMismatchError,
@@ -95,6 +95,11 @@ def optimize(
         raise InvalidSpecError(f"max_initial_failures must be a positive integer or None; got {max_initial_failures!r}.")
     key = hashlib.sha256(str(study.path.resolve() if study.path else id(study)).encode()).hexdigest()[:16]
     runner = make_executor(evaluator, executor, n_workers=n_workers, timeout=timeout, name=key)
+    stepping = isinstance(evaluator, SteppedEvaluator) and runner.supports_steps
+    if isinstance(evaluator, SteppedEvaluator) and not stepping and study.definition.get("stopper"):
+        runner.shutdown()
+        raise InvalidSpecError(f"{type(runner).__name__} runs a stepped evaluation to its end: early stopping runs "
+                               "in-process for now (executor=\"inprocess\", n_workers=1), or create the study without a stopper.")
     loop = _Loop(study, retries, catch, max_initial_failures, _Progress(study, target) if show_progress else None)
     limit = runner.max_in_flight
     queue = [t for t in study.trials if t.state is TrialState.RUNNING]
@@ -107,7 +112,8 @@ def optimize(
             while True:
                 while queue and (limit is None or len(in_flight) < limit):
                     trial = queue.pop(0)
-                    in_flight[runner.submit(trial.arch)] = (trial, time.perf_counter())
+                    future = runner.submit(trial.arch, on_step=_reporter(study, trial)) if stepping else runner.submit(trial.arch)
+                    in_flight[future] = (trial, time.perf_counter())
                     loop.collect(in_flight, queue, block=False)
                 free = q if limit is None else limit - len(in_flight)
                 n = min(q, free, target - _n_proposed(study))
@@ -204,6 +210,8 @@ class _Loop:
 
     def finish(self, trial: FrozenTrial, future: Future[Any], started: float, queue: list[FrozenTrial]) -> None:
         study = self.study
+        if future.done() and future.exception() is None and future.result().stopped_at is not None:
+            return self.stopped(trial, future.result())
         self.finished += 1
         try:
             outcome = future.result()
@@ -243,6 +251,11 @@ class _Loop:
         study.tell(trial, values, cheap=outcome.result.cheap, user_attrs={**extras, **outcome.result.user_attrs},
                    duration_s=outcome.duration_s)
 
+    def stopped(self, trial: FrozenTrial, outcome: Any) -> None:
+        """Ends ``trial`` as stopped after the step its stopper chose (its reports are recorded)."""
+        self.finished += 1
+        self.study.stop(trial, user_attrs={**outcome.result.user_attrs, "duration_s": round(outcome.duration_s, 4)})
+
     def _attempts(self, trial: FrozenTrial) -> int:
         count = 1
         while "retry_of" in trial.user_attrs:
@@ -279,3 +292,12 @@ class _Progress:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def _reporter(study: Study, trial: FrozenTrial) -> Any:
+    """``on_step`` of ``trial``: report the step's values, then ask the stopper."""
+    def on_step(step: int, result: Any) -> bool:
+        study.report(trial, step, result.values)
+        return study.should_stop(trial)
+
+    return on_step

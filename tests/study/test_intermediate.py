@@ -8,7 +8,8 @@ import zlib
 import pytest
 
 import predictnas as pn
-from predictnas.exceptions import InvalidValuesError, StudyFileDamagedError
+from predictnas.evaluators import SteppedEvaluator
+from predictnas.exceptions import InvalidSpecError, InvalidValuesError, StudyFileDamagedError
 
 OBJ = {"acc": "maximize", "flops": "minimize"}
 EPOCHS = 9
@@ -132,3 +133,58 @@ def test_reports_show_stopped_trials_apart_and_off_the_plots(tmp_path):
     assert any(t.state.value == "stopped" and "flops" not in t.values for t in study.trials)
     html, md = report(study, tmp_path / "r.html"), report(study, None, format="md")
     assert "stopped early (lower fidelity, off the front)" in html and "stopped early" in md
+
+
+class _Curves(SteppedEvaluator):
+    """A training run as a stepped evaluator: one result per epoch (the last one complete)."""
+
+    def steps(self, arch):
+        for epoch in range(1, EPOCHS + 1):
+            yield {"acc": _curve(arch, epoch)} if epoch < EPOCHS else dict(zip(("acc", "flops"), _final(arch)))
+
+
+def test_optimize_reports_every_epoch_and_stops_hopeless_trials(tmp_path):
+    study = _study(tmp_path / "s.db")
+    study.optimize(_Curves(), 14)
+    by_hand = _study(tmp_path / "h.db")
+    for _ in range(14):
+        _train(by_hand, by_hand.ask()[0])
+    decisions = [(t.key, t.state.value, t.fidelity) for t in study.trials]
+    assert decisions == [(t.key, t.state.value, t.fidelity) for t in by_hand.trials]  # as the ask/tell loop decided
+    assert any(t.state.value == "stopped" for t in study.trials)
+    assert all(sorted(t.intermediate) == list(range(1, t.fidelity + 1)) for t in study.trials if t.state.value == "stopped")
+    with pytest.raises(InvalidSpecError, match="early stopping runs in-process"):
+        study.optimize(_Curves(), 2, n_workers=2)
+    plain = pn.create_study(space="nb201", objectives=OBJ, seed=4, proposer="random")  # no stopper: every step reported
+    plain.optimize(_Curves(), 3)
+    assert all(t.state.value == "complete" and len(t.intermediate) == EPOCHS for t in plain.trials)
+
+
+class _Interrupted(_Curves):
+    """Ctrl-C in the middle of the first evaluation from the 8th on that gets past epoch 2."""
+
+    def __init__(self):
+        self.calls, self.fired = 0, False
+
+    def steps(self, arch):
+        self.calls += 1
+        for epoch, result in enumerate(super().steps(arch), start=1):
+            if self.calls >= 8 and epoch == 3 and not self.fired:
+                self.fired = True
+                raise KeyboardInterrupt
+            yield result
+
+
+def test_optimize_interrupted_mid_trial_resumes_exactly(tmp_path):
+    whole = _study(tmp_path / "whole.db")
+    whole.optimize(_Curves(), 14)
+    path = tmp_path / "cut.db"
+    study = _study(path)
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(_Interrupted(), 14)
+    running = [t for t in study.trials if t.state.value == "running"]
+    assert len(running) == 1 and sorted(running[0].intermediate) == [1, 2]
+    study.close()
+    resumed = pn.load_study(path)
+    resumed.optimize(_Curves(), 14 - len(resumed.trials))  # the running trial is re-run first, under its number
+    assert _summary(resumed) == _summary(whole)
