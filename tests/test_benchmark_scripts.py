@@ -67,3 +67,23 @@ def test_append_script_times_every_block_of_a_growing_study(tmp_path):
     assert result["trials"] == 96 and len(result["block_s"]) == 3 and all(t > 0 for t in result["block_s"])
     assert result["last_over_first"] == pytest.approx(result["block_s"][-1] / result["block_s"][0], rel=0.05, abs=0.02)
     assert result["file_mb"] > 0
+
+
+def test_mnist1d_table_script_writes_resumable_curves_and_subnet_scores(tmp_path):
+    script = [sys.executable, str(REPO / "benchmarks" / "mnist1d_table.py"), "--out", str(tmp_path), "--subnets", "4",
+              "--epochs", "2", "--seeds", "2", "--supernet-epochs", "1", "--pool", "100"]
+    first = subprocess.run([*script, "--worker", "0/2", "--skip-supernet"], capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    res = subprocess.run(script, capture_output=True, text=True, timeout=600)  # continues: only the rest is trained
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.count("after 2 epochs") == 4 and first.stdout.count("after 2 epochs") == 4
+    import csv
+
+    curves = list(csv.DictReader(open(tmp_path / "curves.csv")))
+    assert len(curves) == 4 * 2 * 2 and {(r["subnet"], r["seed"], r["epoch"]) for r in curves} == {
+        (str(i), str(s), str(e)) for i in range(4) for s in range(2) for e in (1, 2)}
+    subnets = list(csv.DictReader(open(tmp_path / "subnets.csv")))
+    assert len(subnets) == 4 and float(subnets[0]["macs_m"]) > float(subnets[1]["macs_m"])  # the largest, the smallest
+    assert all(float(r["latency_ms"]) > 0 and 0 <= float(r["inherited_acc"]) <= 100 and "synflow" in r for r in subnets)
+    summary = subprocess.run([*script, "--summary"], capture_output=True, text=True, timeout=120)
+    assert summary.returncode == 0 and json.loads((tmp_path / "summary.json").read_text())["subnets"] == 4
