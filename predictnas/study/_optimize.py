@@ -215,6 +215,7 @@ class _Loop:
         self.finished += 1
         try:
             outcome = future.result()
+            _check_fidelity(study, study.get_trial(trial.number))
             names = study.metric_names
             returned = dict(outcome.result.values)
             missing = [m for m in names if m not in returned]
@@ -226,7 +227,9 @@ class _Loop:
                 raise error
             extras = {k: v for k, v in returned.items() if k not in names}  # kept as user attributes
             values = study.check_values({k: v for k, v in returned.items() if k in names})
-        except EvaluatorMismatchError:
+        except EvaluatorMismatchError as error:
+            if study.get_trial(trial.number).state is TrialState.RUNNING:
+                self._fail(trial, f"{type(error).__name__}: {error}", time.perf_counter() - started, retry=False)
             raise
         except BaseException as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -296,8 +299,29 @@ class _Progress:
 
 def _reporter(study: Study, trial: FrozenTrial) -> Any:
     """``on_step`` of ``trial``: report the step's values, then ask the stopper."""
+    target = _target_fidelity(study)
+
     def on_step(step: int, result: Any) -> bool:
+        if target is not None and step > target:
+            study.report(trial, step, result.values)
+            _check_fidelity(study, study.get_trial(trial.number))
         study.report(trial, step, result.values)
         return study.should_stop(trial)
 
     return on_step
+
+
+def _target_fidelity(study: Study) -> int | None:
+    """The step a trial completes at: the stopper's ``max_step``, when it has one."""
+    target = ((study.definition.get("stopper") or {}).get("options") or {}).get("max_step")
+    return target if isinstance(target, int) else None
+
+
+def _check_fidelity(study: Study, trial: FrozenTrial) -> None:
+    """A stepped evaluation must end at the study's target fidelity, not before or after it."""
+    target = _target_fidelity(study)
+    if target is not None and trial.intermediate and max(trial.intermediate) != target:
+        raise EvaluatorMismatchError(
+            f"The evaluator's steps for trial {trial.number} ended at step {max(trial.intermediate)}, but the study's target "
+            f"fidelity is step {target} (its stopper's max_step): make the evaluator run {target} steps, or create the "
+            "study with the stopper's max_step equal to the evaluator's last step.")

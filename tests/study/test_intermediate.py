@@ -188,3 +188,24 @@ def test_optimize_interrupted_mid_trial_resumes_exactly(tmp_path):
     resumed = pn.load_study(path)
     resumed.optimize(_Curves(), 14 - len(resumed.trials))  # the running trial is re-run first, under its number
     assert _summary(resumed) == _summary(whole)
+
+
+class _Short(_Curves):
+    def steps(self, arch):
+        yield from list(super().steps(arch))[:5]
+
+
+class _Long(_Curves):
+    def steps(self, arch):
+        yield from super().steps(arch)
+        yield dict(zip(("acc", "flops"), _final(arch)))  # one step past the target
+
+
+@pytest.mark.parametrize("evaluator, ended", [(_Short(), 5), (_Long(), EPOCHS + 1)])
+def test_a_fidelity_mismatch_is_a_clear_error(tmp_path, evaluator, ended):
+    from predictnas.study import EvaluatorMismatchError
+
+    study = _study(tmp_path / "s.db", proposer="random")
+    with pytest.raises(EvaluatorMismatchError, match=f"ended at step {ended}, but the study's target fidelity is step {EPOCHS}"):
+        study.optimize(evaluator, 20)
+    assert [t.state.value for t in study.trials if t.state.value != "stopped"][-1] == "failed"
