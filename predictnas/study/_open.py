@@ -73,6 +73,7 @@ def create_study(
     """
     from predictnas.spaces import load_space
 
+    storage = storage_path(storage)
     if storage is not None and Path(storage).exists():
         if load_if_exists:
             return load_study(storage, proposer=None if isinstance(proposer, str) else proposer)
@@ -85,6 +86,9 @@ def create_study(
         raise InvalidSpecError(f"Space {space.name!r} has no spec, so a study file could not rebuild it: build it with "
                                "load_space(...) or space_from_spec({...}) instead of SearchSpace(...).")
     objs = [Objective(k, v) for k, v in objectives.items()] if isinstance(objectives, Mapping) else list(objectives)
+    if not all(isinstance(o, Objective) for o in objs):
+        raise InvalidSpecError(f"objectives must name each metric's direction, e.g. {{\"acc\": \"maximize\", \"params\": "
+                               f"\"minimize\"}} (Optuna's directions=[...] has no names); got {objectives!r}.")
     from predictnas._text import check_name
 
     for o in objs:
@@ -170,7 +174,7 @@ def load_study(storage: str | Path, *, readonly: bool = False, salvage: bool = F
         StudyNotFoundError, IncompatibleStudyFileError, StudyLockedError, StudyWriteError: with a
             one-line reason.
     """
-    file = StudyFile(storage, readonly=readonly, salvage=salvage)
+    file = StudyFile(storage_path(storage), readonly=readonly, salvage=salvage)
     try:
         return Study(file, proposer=proposer, trust=trust)
     except (KeyError, TypeError, InvalidSpecError) as exc:
@@ -190,3 +194,18 @@ def _stopper_record(name: str, options: Mapping[str, Any] | None) -> dict[str, A
                                f"{type(name).__name__}.")
     make_stopper(name, dict(options or {}))
     return {"name": name, "options": dict(options or {})}
+
+
+def storage_path(storage: str | Path | None) -> Path | None:
+    """The study file a ``storage`` names: a path, or an SQLAlchemy-style ``sqlite:///path`` URL
+    (Optuna's habit); any other URL is refused in one line instead of becoming a folder name."""
+    if storage is None or isinstance(storage, Path):
+        return storage
+    if not isinstance(storage, str):
+        raise InvalidSpecError(f"storage must be a file path or \"sqlite:///path\"; got {type(storage).__name__}.")
+    if storage.startswith("sqlite:///"):
+        return Path(storage[len("sqlite:///"):])
+    if "://" in storage:
+        raise InvalidSpecError(f"storage {storage!r}: a predictnas study is one SQLite file; give its path (or "
+                               "\"sqlite:///path.db\"); server databases are not supported.")
+    return Path(storage)

@@ -76,8 +76,14 @@ def optimize(
     exactly like after a crash. With one worker a resumed study proposes exactly what an
     uninterrupted one would; with more, proposals depend on the order evaluations finish.
     """
+    from predictnas.evaluators import FunctionEvaluator
     from predictnas.executors import make_executor
 
+    if not isinstance(evaluator, Evaluator):
+        if not callable(evaluator):
+            raise InvalidSpecError(f"optimize() needs an Evaluator or a function arch -> {{metric: value}}; got "
+                                   f"{type(evaluator).__name__}.")
+        evaluator = FunctionEvaluator(evaluator)  # Optuna's habit: a plain objective function
     if n_trials is None:
         if study.budget is None:
             raise InvalidSpecError("optimize() needs n_trials when the study has no budget.")
@@ -325,3 +331,25 @@ def _check_fidelity(study: Study, trial: FrozenTrial) -> None:
             f"The evaluator's steps for trial {trial.number} ended at step {max(trial.intermediate)}, but the study's target "
             f"fidelity is step {target} (its stopper's max_step): make the evaluator run {target} steps, or create the "
             "study with the stopper's max_step equal to the evaluator's last step.")
+
+
+_OPTUNA_NAMES = {"n_jobs": "n_workers", "show_progress_bar": "show_progress"}
+
+
+def optimize_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``optimize()`` options, with Optuna's names accepted (``n_jobs``, ``show_progress_bar``) and
+    any other unknown one refused in one line listing the valid ones."""
+    import inspect
+
+    valid = [p for p in inspect.signature(optimize).parameters if p not in ("study", "evaluator", "n_trials")]
+    out = dict(options)
+    for theirs, ours in _OPTUNA_NAMES.items():
+        if theirs in out:
+            if ours in out:
+                raise InvalidSpecError(f"optimize(): give {ours} or Optuna's {theirs}, not both.")
+            out[ours] = out.pop(theirs)
+    unknown = sorted(set(out) - set(valid))
+    if unknown:
+        hint = " (Optuna's timeout is for the whole study; here timeout is seconds per evaluation)" if "callbacks" in unknown else ""
+        raise InvalidSpecError(f"optimize() has no option(s) {unknown}; its options: {', '.join(valid)}{hint}.")
+    return out

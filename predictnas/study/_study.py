@@ -426,9 +426,9 @@ class Study:
         (``n_trials=None``: until the study's ``budget``); see
         :func:`predictnas.study._optimize.optimize` for the options (batch size, workers,
         executor, timeout, retries, failure limits, progress bar)."""
-        from predictnas.study._optimize import optimize
+        from predictnas.study._optimize import optimize, optimize_options
 
-        optimize(self, evaluator, n_trials, **options)
+        optimize(self, evaluator, n_trials, **optimize_options(options))
 
     def check_saved(self) -> None:
         """Raises ``StudyWriteError`` when the study file on disk is no longer the one this study

@@ -1,0 +1,40 @@
+"""What an Optuna user writes first works, or says in one line what to write instead; nothing is
+stored by a refused call."""
+
+import pytest
+
+import predictnas as pn
+from predictnas.exceptions import InvalidSpecError
+
+OBJ = {"acc": "maximize", "flops": "minimize"}
+
+
+def _metrics(arch):
+    return {"acc": float(sum(v == "nor_conv_3x3" for v in arch.values())), "flops": float(len(set(arch.values())))}
+
+
+def test_a_plain_function_is_an_evaluator_and_optuna_option_names_work():
+    study = pn.create_study(space="nb201", objectives=OBJ, proposer="random")
+    study.optimize(_metrics, 4, n_jobs=1, show_progress_bar=False)
+    assert [t.state.value for t in study.trials] == ["complete"] * 4
+    with pytest.raises(InvalidSpecError, match=r"optimize\(\) has no option\(s\) \['callbacks'\]; its options: batch_size"):
+        study.optimize(_metrics, 2, callbacks=[print])
+    with pytest.raises(InvalidSpecError, match="give n_workers or Optuna's n_jobs, not both"):
+        study.optimize(_metrics, 2, n_jobs=1, n_workers=1)
+    with pytest.raises(InvalidSpecError, match="needs an Evaluator or a function"):
+        study.optimize("acc", 2)
+    assert len(study.trials) == 4
+
+
+def test_objectives_without_directions_and_storage_urls_are_clear(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidSpecError, match=r"objectives must name each metric's direction, e.g. \{\"acc\": \"maximize\""):
+        pn.create_study(space="nb201", objectives=["acc", "params"])
+    study = pn.create_study(space="nb201", objectives=OBJ, storage="sqlite:///x.db", proposer="random")
+    study.optimize(_metrics, 2)
+    study.close()
+    assert (tmp_path / "x.db").is_file() and not (tmp_path / "sqlite:").exists()
+    assert len(pn.load_study("sqlite:///x.db", readonly=True).trials) == 2
+    with pytest.raises(InvalidSpecError, match="server databases are not supported"):
+        pn.create_study(space="nb201", objectives=OBJ, storage="postgresql://user@host/db")
+    assert not (tmp_path / "postgresql:").exists()
