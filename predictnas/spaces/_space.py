@@ -15,6 +15,7 @@ from predictnas.exceptions import InvalidArchitectureError, PredictNASError
 from predictnas.spaces._arch import Arch, Value
 from predictnas.spaces._cell import CellStructure
 from predictnas.spaces._expr import Expression
+from predictnas.spaces._members import Members
 from predictnas.spaces._params import Param
 
 ENUMERATION_LIMIT = 1_000_000  # raw (unconstrained) size up to which a space is enumerated exactly
@@ -59,6 +60,8 @@ class SearchSpace:
         stages: The elastic stages, when the space is a macro space.
         spec: The spec dict the space was built from (stored in study files).
         source: Where the spec came from (file path or ``"<dict>"``), for messages.
+        members: A finite space: exactly these architectures (e.g. a benchmark table's rows);
+            sampling, mutation and crossover stay inside them.
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class SearchSpace:
         stages: Sequence[Stage] = (),
         spec: Mapping[str, Any] | None = None,
         source: str = "<dict>",
+        members: Members | None = None,
     ) -> None:
         self.name = name
         self._token = object()  # stamps the Arch objects this space built or validated
@@ -81,6 +85,9 @@ class SearchSpace:
         self.spec = dict(spec or {})
         self.source = source
         self._by_name = {p.name: p for p in self.params}
+        self.members = members
+        for arch in members.archs if members is not None else ():
+            self._stamp(arch)  # members are architectures of this space
         self._cell_params = (
             {p for _, _, p in cell.edges} | {p for _, a, b in cell.slots for p in (a, b)} if cell else set()
         )
@@ -147,6 +154,9 @@ class SearchSpace:
         for c in self.constraints:
             if not c.satisfied(out):
                 raise InvalidArchitectureError(f"The architecture violates the constraint {c.description}.")
+        if self.members is not None and self._raw_key(out) not in self.members:
+            raise InvalidArchitectureError(f"The architecture is not one of the {len(self.members):,} members of space "
+                                           f"{self.name!r} (a finite space: e.g. the rows of a table).")
         return self._stamp(Arch(out))
 
     def _stamp(self, arch: Arch) -> Arch:
@@ -169,7 +179,8 @@ class SearchSpace:
         return out
 
     def _feasible(self, values: Mapping[str, Value]) -> bool:
-        return all(c.satisfied(values) for c in self.constraints)
+        return all(c.satisfied(values) for c in self.constraints) and (
+            self.members is None or self._raw_key(values) in self.members)
 
     # -- random operators -------------------------------------------------------------------------
     def sample(self, n: int = 1, *, rng: np.random.Generator | int | None = None, unique: bool = False) -> list[Arch]:
@@ -185,6 +196,9 @@ class SearchSpace:
         out: list[Arch] = []
         seen: set[str] = set()
         tries = 0
+        if self.members is not None and unique and n > len(self.members):
+            raise PredictNASError(f"Could not sample {n} distinct architectures from space {self.name!r}: it has "
+                                  f"{len(self.members)} members.")
         while len(out) < n:
             tries += 1
             if tries > _MAX_TRIES * max(n, 1):
@@ -192,10 +206,13 @@ class SearchSpace:
                     f"Could not sample {n} {'distinct ' if unique else ''}architectures from space "
                     f"{self.name!r} ({len(out)} found); the constraints may be too tight or the space too small."
                 )
-            values = self._complete({}, rng)
-            if not self._feasible(values):
-                continue
-            arch = self._stamp(Arch(values))
+            if self.members is not None:
+                arch = self.members.draw(1, rng)[0]
+            else:
+                values = self._complete({}, rng)
+                if not self._feasible(values):
+                    continue
+                arch = self._stamp(Arch(values))
             if unique:
                 key = self.canonical_key(arch)
                 if key in seen:
@@ -207,6 +224,8 @@ class SearchSpace:
     def sample_many(self, n: int, *, rng: np.random.Generator) -> list[Arch]:
         """Up to ``n`` architectures drawn like :meth:`sample` (constraint violations are dropped,
         not redrawn), with one vectorised draw for all of them: for candidate pools of thousands."""
+        if self.members is not None:
+            return self.members.draw(n, rng)
         u = rng.random((n, len(self.params)))
         out: list[Arch] = []
         for row in u:
@@ -221,6 +240,8 @@ class SearchSpace:
     def mutate(self, arch: Mapping[str, Value], *, rng: np.random.Generator, n_changes: int = 1) -> Arch:
         """Changes ``n_changes`` active parameters to other random choices (newly active ones drawn)."""
         base = self.make_arch(arch)
+        if self.members is not None:  # the closest other members: 1 to n_changes parameters apart
+            return self.members.nearest(base, rng, exclude=self.canonical_key(base), within=n_changes) or base
         mutable = [name for name in base if self._by_name[name].n_choices > 1]
         if not mutable:
             return base
@@ -241,6 +262,8 @@ class SearchSpace:
         Parameters that become active take their first choice.
         """
         base = self.make_arch(arch)
+        if self.members is not None:
+            return self.members.at_distance_one(base)
         out: list[Arch] = []
         for name in base:
             p = self._by_name[name]
@@ -262,14 +285,17 @@ class SearchSpace:
                     continue
                 donors = [x[p.name] for x in parents if p.name in x]
                 values[p.name] = donors[int(rng.integers(len(donors)))] if donors else p.draw(rng)
+            if self.members is not None:  # the child, projected to a closest member
+                return self.members.nearest(values, rng) or parents[0]
             if self._feasible(values):
                 return self._stamp(Arch(values))
         return parents[0]
 
     # -- enumeration and size -----------------------------------------------------------------------
     def raw_size(self) -> int:
-        """Product of all choice counts: an upper bound on the number of architectures."""
-        return math.prod(p.n_choices for p in self.params)
+        """Product of all choice counts: an upper bound on the number of architectures (the
+        number of members for a finite space)."""
+        return len(self.members) if self.members is not None else math.prod(p.n_choices for p in self.params)
 
     def enumerate_unique(self, limit: int) -> list[tuple[str, Arch]] | None:
         """Every functionally distinct architecture ``(canonical key, arch)`` when the space has
@@ -292,6 +318,10 @@ class SearchSpace:
                 f"Space {self.name!r} has up to {self.raw_size():.3g} architectures, too many to enumerate "
                 f"(limit {ENUMERATION_LIMIT}); sample from it instead."
             )
+
+        if self.members is not None:
+            yield from self.members.archs
+            return
 
         def walk(i: int, values: dict[str, Value]) -> Iterator[dict[str, Value]]:
             if i == len(self.params):
@@ -362,16 +392,17 @@ class SearchSpace:
         parameters never matter because an ``Arch`` holds active parameters only.
         """
         arch = self.make_arch(arch)
-        if arch._key is not None:
-            return arch._key
-        rest = ",".join(f"{k}={v}" for k, v in arch.items() if k not in self._cell_params)
+        if arch._key is None:
+            arch._key = self._raw_key(arch)
+        return arch._key
+
+    def _raw_key(self, values: Mapping[str, Value]) -> str:
+        """The canonical key of valid active ``values`` (no validation)."""
+        rest = ",".join(f"{k}={v}" for k, v in values.items() if k not in self._cell_params)
         if self.cell is None:
-            key = rest
-        else:
-            cell = self.cell.canonical_expression(arch)
-            key = f"{cell}|{rest}" if rest else cell
-        arch._key = key
-        return key
+            return rest
+        cell = self.cell.canonical_expression(values)  # type: ignore[arg-type]
+        return f"{cell}|{rest}" if rest else cell
 
 
 def _count_unconstrained(space: SearchSpace) -> int:

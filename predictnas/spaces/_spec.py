@@ -7,7 +7,7 @@ The format is documented in ``encodings/README.md``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,10 @@ import numpy as np
 
 from predictnas._validation import SpecReader as _Node
 from predictnas._validation import read_toml
-from predictnas.exceptions import ExpressionError, InvalidSpecError
+from predictnas.exceptions import ExpressionError, InvalidArchitectureError, InvalidSpecError
 from predictnas.spaces._cell import CellStructure
 from predictnas.spaces._expr import Expression
+from predictnas.spaces._members import MAX_MEMBERS, Members
 from predictnas.spaces._params import Param, integer_choices
 from predictnas.spaces._space import ENUMERATION_LIMIT, Constraint, SearchSpace, Stage
 
@@ -111,10 +112,43 @@ def space_from_spec(spec: Mapping[str, Any], *, source: str = "<dict>") -> Searc
         root.fail("string_format = \"nb201\" needs a cell-only space with a fixed edge list", "cell.string_format")
 
     constraints = _constraints(root, params)
+    raw_members = root.get("members", list)
     root.done()
     space = SearchSpace(name=name, params=params, constraints=constraints, cell=cell, stages=stages, spec=spec, source=source)
+    if raw_members is not None:
+        space = SearchSpace(name=name, params=params, constraints=constraints, cell=cell, stages=stages, spec=spec,
+                            source=source, members=_members(space, raw_members, root))
     _check_satisfiable(space, root)
     return space
+
+
+def restrict(space: SearchSpace, archs: Sequence[Mapping[str, Any]]) -> SearchSpace:
+    """``space`` cut down to ``archs``: a finite space whose spec lists them as ``members`` (so a
+    study file rebuilds it), e.g. the rows of a benchmark table."""
+    return space_from_spec({**space.spec, "members": [space.make_arch(a).to_dict() for a in archs]}, source=space.source)
+
+
+def _members(base: SearchSpace, rows: list, root: _Node) -> Members:
+    """A finite space's members (``members = [{param = value, ...}, ...]``): each a valid
+    architecture of ``base``; repeats of one canonical key are kept once."""
+    if not rows:
+        root.fail("lists no members; leave 'members' out, or list at least one architecture", "members")
+    if len(rows) > MAX_MEMBERS:
+        root.fail(f"lists {len(rows):,} members; a spec may list at most {MAX_MEMBERS:,}", "members")
+    archs, keys, seen = [], [], set()
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            root.fail(f"must be a table of parameter = value; got {row!r}", f"members[{i}]")
+        try:
+            arch = base.make_arch(row)
+        except InvalidArchitectureError as exc:
+            root.fail(str(exc), f"members[{i}]")
+        key = base.canonical_key(arch)
+        if key not in seen:
+            seen.add(key)
+            archs.append(arch)
+            keys.append(key)
+    return Members(archs, keys, base.param_names)
 
 
 MAX_CELL_NODES = 16  # NAS cells have 4-7; a 60-node cell made every proposal step take minutes
