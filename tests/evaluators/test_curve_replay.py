@@ -58,3 +58,14 @@ def test_asha_on_the_replayed_table_spends_less_simulated_time(tmp_path):
         study.optimize(evaluator, 20)
         spent[stopper] = (evaluator.spent_s, sum(t.state.value == "stopped" for t in study.trials))
     assert spent[None][1] == 0 and spent["asha"][1] > 0 and spent["asha"][0] < 0.8 * spent[None][0]
+
+
+def test_the_committed_mnist1d_table_replays():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "mnist1d_cnn"
+    table = CurveTable.from_dir(folder)
+    assert len(table.space.members) == 300 and table.epochs == 30
+    largest = table.space.members.archs[0]
+    acc, seconds = table.curve(largest)
+    assert acc[-1] > 90 and (seconds > 0).all()
