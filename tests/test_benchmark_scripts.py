@@ -87,3 +87,16 @@ def test_mnist1d_table_script_writes_resumable_curves_and_subnet_scores(tmp_path
     assert all(float(r["latency_ms"]) > 0 and 0 <= float(r["inherited_acc"]) <= 100 and "synflow" in r for r in subnets)
     summary = subprocess.run([*script, "--summary"], capture_output=True, text=True, timeout=120)
     assert summary.returncode == 0 and json.loads((tmp_path / "summary.json").read_text())["subnets"] == 4
+
+
+def test_fidelity_script_compares_methods_at_equal_compute(tmp_path):
+    out = tmp_path / "f.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity.py"), "--seeds", "1", "--budget", "4",
+                          "--methods", "random,random-asha", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = json.loads(out.read_text())
+    for method in ("random", "random-asha"):
+        m = result["methods"][method]
+        assert set(m["hv_at_cost"]) == {"25", "50", "100"} and 0 <= m["hv_at_cost"]["100"][0] <= 1
+        assert m["compute_s"][0] >= result["budget_s"] or m["trials"][0] == 300
+    assert result["methods"]["random-asha"]["stopped"][0] > 0 and result["methods"]["random"]["stopped"][0] == 0
