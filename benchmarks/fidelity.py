@@ -46,14 +46,15 @@ def truth(table: CurveTable) -> tuple[np.ndarray, np.ndarray, float]:
     return lower, upper, hypervolume(F[pareto_mask(F)], lower=lower, upper=upper)
 
 
-def run(table: CurveTable, method: str, seed: int, budget_s: float) -> tuple[list[float], list[float], int]:
+def run(table: CurveTable, method: str, seed: int, budget_s: float,
+        truth_: tuple[np.ndarray, np.ndarray, float]) -> tuple[list[float], list[float], int]:
     """Cumulative compute seconds and HV ratio after each trial until ``budget_s`` seconds of
     compute are spent (or every row has a trial), and how many trials were stopped."""
     proposer, stop = METHODS[method]
     study = pn.create_study(space=table.space, objectives=OBJECTIVES, seed=seed, proposer=proposer,
                             stopper="asha" if stop else None, stopper_options={"eta": 3, "max_step": table.epochs} if stop else None)
     evaluator = CurveReplayEvaluator(table, static={"macs": "macs_m"})
-    lower, upper, true_hv = truth(table)
+    lower, upper, true_hv = truth_
     costs, hvs = [], []
     while evaluator.spent_s < budget_s and len(study.trials) < len(table.space.members):
         study.optimize(evaluator, 1)
@@ -82,11 +83,12 @@ def main() -> None:
     methods = [m.strip() for m in args.methods.split(",")]
     budget_s = args.budget * float(np.median([table.curve(a)[1].sum() for a in table.space.members.archs]))
     print(f"compute budget per run: {budget_s:.0f} s (the median cost of {args.budget} full trainings)")
+    true_front = truth(table)
     runs: dict[str, list] = {}
     for method in methods:
         for seed in range(args.seeds):
             started = time.perf_counter()
-            runs.setdefault(method, []).append(run(table, method, seed, budget_s))
+            runs.setdefault(method, []).append(run(table, method, seed, budget_s, true_front))
             costs, hvs, stopped = runs[method][-1]
             print(f"{method:16s} seed {seed}: HV ratio {hvs[-1]:.4f} after {costs[-1]:7.0f} s of compute, {stopped} stopped "
                   f"({time.perf_counter() - started:.0f} s)", flush=True)

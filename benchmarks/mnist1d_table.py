@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from predictnas.supernets import (BUILTIN_SUPERNETS, PROXIES, SupernetEvaluator, TrainingConfig, mnist1d_task, profile,
+from predictnas.supernets import (BUILTIN_SUPERNETS, PROXIES, SupernetEvaluator, mnist1d_task, profile,
                                   train_standalone, train_supernet)
 
 CURVE_FIELDS = ["subnet", "seed", "epoch", "val_acc", "val_loss", "seconds"]
@@ -143,10 +143,11 @@ def main() -> None:
     print(f"{len(archs)} subnets; official MNIST-1D: {len(task.X_train)} training / {len(task.X_val)} validation signals")
     config = replace(builtin.training, epochs=args.epochs)
     curves_path = args.out / "curves.csv"
-    done = {(int(r["subnet"]), int(r["seed"])) for r in _rows(curves_path) if int(r["epoch"]) == args.epochs}
-    partial = {(int(r["subnet"]), int(r["seed"])) for r in _rows(curves_path)} - done
+    recorded = _rows(curves_path)
+    done = {(int(r["subnet"]), int(r["seed"])) for r in recorded if int(r["epoch"]) == args.epochs}
+    partial = {(int(r["subnet"]), int(r["seed"])) for r in recorded} - done
     if partial:  # a run killed mid-curve: drop its rows and train that curve again
-        keep = [r for r in _rows(curves_path) if (int(r["subnet"]), int(r["seed"])) not in partial]
+        keep = [r for r in recorded if (int(r["subnet"]), int(r["seed"])) not in partial]
         tmp = curves_path.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
         _append(tmp, CURVE_FIELDS, keep)

@@ -43,9 +43,6 @@ class ColumnLayout:
             start += width
         raise KeyError(f"ColumnLayout has no block {name!r}; it has {[b[0] for b in self.blocks]}.")
 
-    def __contains__(self, name: object) -> bool:
-        return any(b[0] == name for b in self.blocks)
-
     def columns(self, name: str) -> list[int]:
         """The columns of block ``name`` (empty for a block of width 0)."""
         start, width, _ = self._start(name)

@@ -56,7 +56,12 @@ class CurveTable:
         except OSError as exc:
             raise InvalidSpecError(f"{folder}: not a curve table ({exc.strerror}: {exc.filename}); make one with "
                                    "benchmarks/mnist1d_table.py.") from None
-        return cls(base, rows, curves)
+        try:
+            return cls(base, rows, curves)
+        except (KeyError, ValueError) as exc:  # a missing column or a value that is not a number
+            raise InvalidSpecError(f"{folder}: not a curve table of {base.name!r} ({type(exc).__name__}: {exc}); "
+                                   "columns: the space's parameters, subnet, ... and subnet, seed, epoch, val_acc, "
+                                   "seconds.") from None
 
     def row(self, arch: Arch) -> dict[str, str]:
         """The ``subnets.csv`` row of ``arch``."""

@@ -3,6 +3,7 @@ Syne Tune's schedulers). A study asks its stopper after each ``Study.report``.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from predictnas._registry import Registry
@@ -13,11 +14,13 @@ from predictnas.stoppers._base import Stopper
 STOPPERS: Registry[type[Stopper]] = Registry("stopper", {"asha": ASHAStopper})
 
 
-def make_stopper(name: str, options: dict[str, Any] | None = None) -> Stopper:
+def make_stopper(name: str, options: Mapping[str, Any] | None = None) -> Stopper:
     """A stopper by registered name or ``"package.module:Class"`` entry point, with keyword options."""
     cls = STOPPERS.resolve(name, where=f"stopper={name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Stopper)):
         raise InvalidSpecError(f"Stopper {name!r} is a {type(cls).__name__}, not a Stopper subclass.")
+    if options is not None and not isinstance(options, Mapping):
+        raise InvalidSpecError(f"stopper_options must be a mapping of option -> value (e.g. {{\"eta\": 3}}); got {options!r}.")
     try:
         return cls(**dict(options or {}))
     except TypeError as exc:

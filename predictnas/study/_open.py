@@ -192,7 +192,7 @@ def _stopper_record(name: str, options: Mapping[str, Any] | None) -> dict[str, A
     if not isinstance(name, str):
         raise InvalidSpecError(f"stopper must be a name (\"asha\") or an entry point \"package.module:Class\"; got "
                                f"{type(name).__name__}.")
-    make_stopper(name, dict(options or {}))
+    make_stopper(name, options)
     return {"name": name, "options": dict(options or {})}
 
 

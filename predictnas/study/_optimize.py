@@ -308,10 +308,9 @@ def _reporter(study: Study, trial: FrozenTrial) -> Any:
     target = _target_fidelity(study)
 
     def on_step(step: int, result: Any) -> bool:
-        if target is not None and step > target:
-            study.report(trial, step, result.values)
-            _check_fidelity(study, study.get_trial(trial.number))
         study.report(trial, step, result.values)
+        if target is not None and step > target:  # past the target: stop the run now, not after the last step
+            _check_fidelity(study, study.get_trial(trial.number))
         return study.should_stop(trial)
 
     return on_step

@@ -45,6 +45,9 @@ def test_the_table_is_the_space_and_epochs_cost_their_seconds(tmp_path):
     assert evaluator.spent_s == pytest.approx(EPOCHS * 0.3) and evaluator.cheap_statistics(archs[2]) == {"macs_m": pytest.approx(0.03)}
     with pytest.raises(InvalidSpecError, match="not a curve table"):
         CurveTable.from_dir(tmp_path / "nowhere")
+    (tmp_path / "curves.csv").write_text("subnet,seed,epoch\n0,0,1\n")
+    with pytest.raises(InvalidSpecError, match="not a curve table of 'mnist1d_cnn'.*val_acc"):
+        CurveTable.from_dir(tmp_path)
 
 
 def test_asha_on_the_replayed_table_spends_less_simulated_time(tmp_path):

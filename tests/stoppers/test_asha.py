@@ -31,6 +31,8 @@ def test_bad_settings_and_a_missing_metric_are_clear_errors():
         ASHAStopper(eta=1)
     with pytest.raises(InvalidSpecError, match="max_step must be an integer > min_step"):
         make_stopper("asha", {"min_step": 4, "max_step": 2})
+    with pytest.raises(InvalidSpecError, match="stopper_options must be a mapping"):
+        make_stopper("asha", [3])
     with pytest.raises(InvalidSpecError, match="Unknown stopper 'hyperband'"):
         make_stopper("hyperband")
     with pytest.raises(InvalidSpecError, match="ASHA compares 'acc'.*holds only \\['loss'\\]"):
