@@ -38,6 +38,20 @@ def non_dominated_ranks(F: np.ndarray) -> np.ndarray:
     return np.asarray(ranks, dtype=int)
 
 
+def rank_and_crowding(F: np.ndarray, n: int) -> np.ndarray:
+    """Indices (sorted) of ``n`` rows of ``F`` (minimisation) chosen by NSGA-II survival: whole
+    non-dominated fronts in order, the last one cut by crowding distance (pymoo; ties broken by a
+    fixed seed, so the choice is a pure function of ``F``)."""
+    from pymoo.core.population import Population
+    from pymoo.core.problem import Problem
+    from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
+
+    pop = Population.new(F=np.asarray(F, dtype=np.float64), index=np.arange(len(F)))
+    survivors = RankAndCrowding().do(Problem(n_var=1, n_obj=F.shape[1]), pop, n_survive=n,
+                                     random_state=np.random.default_rng(0))
+    return np.sort(np.asarray(survivors.get("index"), dtype=int))
+
+
 def pareto_mask(F: np.ndarray) -> np.ndarray:
     """``(n,)`` bool: rows of ``F`` (minimisation) that no other row dominates (duplicates all kept)."""
     F = np.asarray(F, dtype=np.float64)

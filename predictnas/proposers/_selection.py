@@ -6,18 +6,9 @@ import hashlib
 
 import numpy as np
 
+from predictnas.pareto import rank_and_crowding
 
-def rank_and_crowding(F: np.ndarray, n: int) -> np.ndarray:
-    """Indices of ``n`` rows of ``F`` (minimisation) chosen by NSGA-II survival: whole
-    non-dominated fronts in order, the last one cut by crowding distance (pymoo)."""
-    from pymoo.core.population import Population
-    from pymoo.core.problem import Problem
-    from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
-
-    pop = Population.new(F=F, index=np.arange(len(F)))
-    survivors = RankAndCrowding().do(Problem(n_var=1, n_obj=F.shape[1]), pop, n_survive=n,
-                                     random_state=np.random.default_rng(0))
-    return np.sort(np.asarray(survivors.get("index"), dtype=int))
+__all__ = ["rank_and_crowding", "training_subset"]
 
 
 def training_subset(F: np.ndarray, limit: int) -> np.ndarray:

@@ -37,3 +37,20 @@ def test_bad_settings_and_a_missing_metric_are_clear_errors():
         make_stopper("hyperband")
     with pytest.raises(InvalidSpecError, match="ASHA compares 'acc'.*holds only \\['loss'\\]"):
         ASHAStopper().should_stop(1, {"loss": 1.0}, [], ACC)
+
+
+def test_several_objectives_rank_by_pareto_order_not_by_accuracy_alone():
+    objectives = [Objective("acc", "maximize"), Objective("macs", "minimize")]
+    peers = [{"acc": a, "macs": m} for a, m in ((90.0, 10.0), (80.0, 9.0), (70.0, 8.0), (60.0, 7.0), (50.0, 9.5))]
+    small = {"acc": 30.0, "macs": 1.0}  # the worst accuracy, but nothing is smaller: on the front
+    assert not ASHAStopper(eta=3).should_stop(3, small, peers, objectives)
+    assert ASHAStopper(eta=3, metric="acc").should_stop(3, small, peers, objectives)  # accuracy alone stops it
+    dominated = {"acc": 55.0, "macs": 9.8}  # behind the front and the crowd
+    assert ASHAStopper(eta=3).should_stop(3, dominated, peers, objectives)
+    assert not ASHAStopper(eta=3, metric=["acc", "macs"]).should_stop(3, small, peers, objectives)
+    # a report without MACs is compared on what it holds
+    assert ASHAStopper(eta=3).should_stop(3, {"acc": 30.0}, [{"acc": p["acc"]} for p in peers], objectives)
+    with pytest.raises(InvalidSpecError, match="ASHA compares 'macs'"):
+        ASHAStopper(metric=["acc", "macs"]).should_stop(3, {"acc": 1.0}, [], objectives)
+    with pytest.raises(InvalidSpecError, match="metric must be a metric name or a list"):
+        ASHAStopper(metric=3)
