@@ -127,6 +127,24 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from predictnas.report import format_front
+    from predictnas.study import build_evaluator, load_study
+
+    with load_study(args.storage, trust=args.trust) as study:
+        candidates = study.verify_candidates()
+        print(f"{len(candidates)} trial(s) stopped early could be on the front: {[t.number for t in candidates]}", file=sys.stderr)
+        if candidates or any("verifies" in t.user_attrs and t.state.value == "running" for t in study.trials):
+            evaluator = build_evaluator(study.definition.get("evaluator"), study.space, show_progress=False)
+            for trial in study.verify(evaluator, n=args.n):
+                print(f"trial {trial.number} verifies trial {trial.user_attrs['verifies']}: {trial.state.value} "
+                      f"{trial.values or trial.error}", file=sys.stderr)
+        study.check_saved()
+        print(format_front(study))
+    _write_report(study)
+    return 0
+
+
 def _cmd_proposers(args: argparse.Namespace) -> int:
     from predictnas.proposers import PROPOSERS, proposer_options
 
@@ -246,6 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_execution_options(p)
     p.set_defaults(func=_cmd_resume)
+
+    p = sub.add_parser("verify", help="train the trials stopped early that could be on the front to the end",
+                       description="Train, each as a new trial at the target fidelity, the trials a stopping rule ended "
+                       "early that are on the first two fronts of what every trial reported at their step (most promising "
+                       "first), with the study's own evaluator; then print the front.")
+    p.add_argument("storage", help="study file (.db)")
+    p.add_argument("--n", type=int, metavar="N", help="verify at most N (default: every candidate)")
+    p.add_argument("--trust", action="store_true", help="run the code this file names (see `resume --trust`)")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("status", help="summarise a study file", description="Print a short summary of a study file (read-only).")
     p.add_argument("storage", help="study file (.db)")

@@ -27,6 +27,10 @@ class ProposalContext:
         complete: Completed trials (with values), in trial order.
         failed: Failed trials, in trial order (a proposer may learn where evaluations fail).
         warm_start: Observations of earlier studies on the same space (see ``create_study(warm_start=...)``).
+        stopped: Trials stopped early (a stopping rule), in trial order: their ``values`` were
+            measured at step ``fidelity`` (lower-fidelity observations).
+        target_fidelity: The step a complete trial reaches (the largest step a complete trial
+            reported), or ``None`` when no complete trial reported steps.
         pending: Architectures asked but not yet told (``X_pending``).
         seen_keys: Canonical keys of every trial so far (complete, failed or pending).
         step: The ask step number.
@@ -45,6 +49,8 @@ class ProposalContext:
     cheap: Callable[[Sequence[Arch]], dict[str, np.ndarray]] | None = None
     failed: tuple[FrozenTrial, ...] = ()
     warm_start: tuple[PriorStudy, ...] = ()
+    stopped: tuple[FrozenTrial, ...] = ()
+    target_fidelity: int | None = None
 
     def objective_matrix(self) -> np.ndarray:
         """``(n_complete, m)`` objective values in minimisation form."""

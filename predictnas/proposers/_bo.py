@@ -101,6 +101,9 @@ class BayesOptProposer(Proposer):
             the model inputs, one kernel term for them; candidates without them are left out.
         lazy: Greedy steps after the first rescore only candidates whose last value could still
             win (lazy greedy); ``False`` rescores every candidate at every step.
+        fidelities: Learn from trials stopped early too: their last values with their fidelity
+            as a model input (one kernel term; candidates and the observed front are predicted
+            at the target fidelity). ``False``: complete trials only.
     """
 
     use_when: ClassVar[str] = ("the default: evaluations are expensive (training, a supernet, a benchmark lookup you "
@@ -112,7 +115,7 @@ class BayesOptProposer(Proposer):
                  refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
                  feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
                  nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5,
-                 features: str | Sequence[str] = (), lazy: bool = True) -> None:
+                 features: str | Sequence[str] = (), lazy: bool = True, fidelities: bool = True) -> None:
         from predictnas.encoders import ENCODERS
         from predictnas.surrogates import surrogate_class
 
@@ -132,7 +135,7 @@ class BayesOptProposer(Proposer):
         self.acquisition, self.encoding, self.n_initial = acquisition, encoding, n_initial
         self.pool_size, self.shortlist, self.mc_samples, self.beta = pool_size, shortlist, mc_samples, float(beta)
         self.refit_growth, self.exhaustive_limit, self.generations = float(refit_growth), exhaustive_limit, generations
-        for name, flag in (("feasibility", feasibility), ("lazy", lazy)):
+        for name, flag in (("feasibility", feasibility), ("lazy", lazy), ("fidelities", fidelities)):
             if not isinstance(flag, bool):  # "False" from a command line would be truthy
                 raise InvalidSpecError(f"{name} must be true or false; got {flag!r}.")
         self.feasibility, self.max_points, self.max_baseline = feasibility, max_points, max_baseline
@@ -142,7 +145,7 @@ class BayesOptProposer(Proposer):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not rule(value):
                 raise InvalidSpecError(f"{name} must be {allowed}; got {value!r}.")
         self.min_success, self.success_caution = float(min_success), float(success_caution)
-        self.lazy = lazy
+        self.lazy, self.fidelities = lazy, fidelities
         self.features = (features,) if isinstance(features, str) else tuple(features)
         if not all(isinstance(f, str) and f for f in self.features):
             raise InvalidSpecError(f"features must be names of cheap statistics; got {features!r}.")
@@ -177,7 +180,9 @@ class BayesOptProposer(Proposer):
         taken = set(ctx.seen_keys)
         n_initial = self.n_initial or initial_design_size(ctx.space)
         self.last_step = {"model": "random"}
-        if len(ctx.complete) < max(n_initial, 3):
+        targets = Targets.of(ctx, self.features) if ctx.complete or (self.fidelities and ctx.stopped) else None
+        done, fidelity = self._observations(ctx, targets) if targets is not None else ([], None)
+        if len(done) < max(n_initial, 3):
             if ctx.warm_start:
                 self.last_step = {"model": "warm-start front"}
                 return _prior_front(ctx, n, rng, taken)
@@ -186,11 +191,10 @@ class BayesOptProposer(Proposer):
         self._prepare(ctx.space)
         self._ctx_priors = ctx.warm_start
         self._transfer = self._transfer_model(ctx) if ctx.warm_start else None
-        targets = Targets.of(ctx, self.features)
         n_transfer = sum(len(p.values) for p in ctx.warm_start) if self._transfer is not None else 0
-        inputs = ModelInputs(self._features, targets, self._transfer, n_transfer)
-        done = list(ctx.complete)
-        X, Y = inputs([t.arch for t in done]), targets.model_targets(done)
+        assert targets is not None
+        inputs = ModelInputs(self._features, targets, self._transfer, n_transfer, fidelity=fidelity is not None)
+        X, Y = inputs([t.arch for t in done], fidelity=1.0 if fidelity is None else fidelity), targets.model_targets(done)
         exact = inputs.exact_columns
         if any(np.ptp(X[:, c]) == 0 for c in exact):  # an exact objective is constant so far
             return fresh_random(ctx, n, rng, taken)
@@ -198,10 +202,18 @@ class BayesOptProposer(Proposer):
             F = np.concatenate([-Y[:, :len(targets.modelled)], -X[:, exact]], axis=1)  # minimisation form
             model, n_used = self._fit(X, Y, F, rng, inputs.layout.groups())
             success = self._success_model(ctx, inputs, X) if self.feasibility and ctx.failed else None
+            X_target, Y_target = X, Y  # every observed architecture at the target fidelity
+            if fidelity is not None:
+                X_target = inputs([t.arch for t in done])
+                low = fidelity < 1
+                Y_target = Y.copy()
+                Y_target[low] = model.predict(X_target[low])[0]  # believed at the target fidelity
         with clock("pool"):
             pool, X_pool = self._pool(ctx, inputs, model, rng, taken)
         self.last_step = {"model": self.surrogate if n_used == len(X) else f"{self.surrogate} on {n_used} of {len(X)}",
                           "pool": len(pool), "feasibility": success is not None}
+        if fidelity is not None:
+            self.last_step["lower_fidelity"] = int((fidelity < 1).sum())
         if not pool:
             return fresh_random(ctx, n, rng, taken)
         with clock("shortlist"):
@@ -210,17 +222,17 @@ class BayesOptProposer(Proposer):
         with clock("acquisition"):
             _, violation = targets.exact_values([t.arch for t in done])
             feasible = np.flatnonzero(violation == 0) if (violation == 0).any() else np.arange(len(done))
-            Y_all = np.concatenate([Y[:, :len(targets.modelled)], X[:, exact]], axis=1)
+            Y_all = np.concatenate([Y_target[:, :len(targets.modelled)], X[:, exact]], axis=1)
             base = feasible[training_subset(-Y_all[feasible], self.max_baseline)]  # the relevant observed trials
             problem = BatchProblem(len(targets.modelled), exact, targets.constraint_specs(), Y_all[base],
                                    reference_point(Y_all[feasible], X_pool[:, exact]))
             X_pending = inputs(list(ctx.pending)) if ctx.pending else None
-            support = np.concatenate([X[base], X_pool[short]] + ([X_pending] if X_pending is not None else []))
+            support = np.concatenate([X_target[base], X_pool[short]] + ([X_pending] if X_pending is not None else []))
             n_obj = problem.n_objectives
             mode = self.last_step["acquisition"] = self._mode(n_obj, len(done))
             mc = self.mc_samples or (64 if n_obj <= 2 else 32)
             am = model.acquisition_model(support, n_samples=mc, rng=rng)
-            picked = select_batch(am, problem, X_baseline=X[base], X_cand=X_pool[short], X_pending=X_pending, q=n, mode=mode,
+            picked = select_batch(am, problem, X_baseline=X_target[base], X_cand=X_pool[short], X_pending=X_pending, q=n, mode=mode,
                                   mc_samples=mc, seed=int(rng.integers(2**31)),
                                   log_weights=np.log(p_success[short]) if p_success is not None else None, lazy=self.lazy)
         self.last_step["phase_seconds"] = clock.seconds
@@ -231,6 +243,19 @@ class BayesOptProposer(Proposer):
         return out
 
     # -- pieces -----------------------------------------------------------------------------------
+    def _observations(self, ctx: ProposalContext, targets: Targets) -> tuple[list[Any], np.ndarray | None]:
+        """The trials the model learns from and, when some were stopped early (and ``fidelities``),
+        their fidelity ``(n,)`` in [0, 1]: ``log(step) / log(target step)``, 1 for complete trials.
+        The target step is ``ctx.target_fidelity`` (else the largest stopped step stands for it)."""
+        names = targets.modelled_metrics
+        low = [t for t in ctx.stopped if t.fidelity and all(k in t.values for k in names)] if self.fidelities else []
+        if not low:
+            return list(ctx.complete), None
+        target = ctx.target_fidelity or max(t.fidelity for t in low)
+        steps = np.array([min(t.fidelity, target) for t in low], dtype=np.float64)
+        level = np.log(steps) / np.log(target) if target > 1 else np.ones(len(low))
+        return list(ctx.complete) + low, np.concatenate([np.ones(len(ctx.complete)), np.minimum(level, 1.0 - 1e-9)])
+
     def _mode(self, n_objectives: int, n_complete: int) -> str:
         """The acquisition of a step (see :func:`~predictnas.proposers._acquisition.select_batch`)."""
         if n_objectives == 1:

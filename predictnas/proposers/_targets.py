@@ -41,8 +41,9 @@ class Targets:
     def of(cls, ctx: ProposalContext, features: Sequence[str] = ()) -> Targets:
         """Raises ``InvalidSpecError`` when a requested feature is not a cheap statistic of ``ctx``."""
         known: set[str] = set()
-        if ctx.cheap is not None and ctx.complete:
-            probe = ctx.cheap([ctx.complete[0].arch])
+        observed = ctx.complete or ctx.stopped
+        if ctx.cheap is not None and observed:
+            probe = ctx.cheap([observed[0].arch])
             known = {k for k, v in probe.items() if np.isfinite(np.asarray(v, dtype=float)).all()}
         missing = [f for f in features if f not in known]
         if missing:
@@ -58,6 +59,12 @@ class Targets:
         cons = ctx.constraints
         return cls(ctx, exact, modelled, tuple(i for i, c in enumerate(cons) if c.metric in known),
                    tuple(i for i, c in enumerate(cons) if c.metric not in known), tuple(features))
+
+    @property
+    def modelled_metrics(self) -> list[str]:
+        """Names of the model outputs, in order."""
+        return ([self.ctx.objectives[i].name for i in self.modelled]
+                + [self.ctx.constraints[j].metric for j in self.modelled_constraints])
 
     @property
     def n_outputs(self) -> int:

@@ -91,6 +91,12 @@ def run_definition(
         if every is not None:
             surrogate["assess_every"] = every
         surrogate_node.done()
+    stopper_node = root.node("stopper")  # e.g. [stopper] name = "asha", options = { eta = 3, max_step = 30 }
+    stopper, stopper_options = None, None
+    if stopper_node is not None:
+        stopper = stopper_node.get("name", str, default="asha")
+        stopper_options = dict(stopper_node.get("options", dict, default={}))
+        stopper_node.done()
     warm_start = [_warm_start_entry(entry, base, root, i) for i, entry in enumerate(root.get("warm_start", list, default=[]))]
     study_budget = root.get("budget", int, required=True)
     study_batch = root.get("batch_size", int, default=1)
@@ -112,7 +118,7 @@ def run_definition(
         seed=study_seed if seed is None else seed, proposer=proposer_name, proposer_options=options,
         constraints=constraints, name=name, budget=study_budget if budget is None else budget,
         batch_size=study_batch if batch_size is None else batch_size, surrogate=surrogate, evaluator=config,
-        warm_start=warm_start,
+        warm_start=warm_start, stopper=stopper, stopper_options=stopper_options,
     )
     return study, evaluator
 

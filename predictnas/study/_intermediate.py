@@ -51,9 +51,10 @@ def peers_at(state: StudyState, trial: FrozenTrial, step: int) -> list[dict[str,
 
 
 def decide(state: StudyState, stopper: Any, trial: FrozenTrial | int, objectives: Sequence[Objective]) -> bool:
-    """Whether the stopper stops ``trial`` after its last report (``False`` before any report)."""
+    """Whether the stopper stops ``trial`` after its last report (``False`` before any report and
+    for a verification trial, see :mod:`predictnas.study._verify`)."""
     known = running(state, trial, "should_stop()")
-    if not known.intermediate:
+    if not known.intermediate or "verifies" in known.user_attrs:  # a verification runs to the end
         return False
     step = max(known.intermediate)
     return bool(stopper.should_stop(step, known.intermediate[step], peers_at(state, known, step), objectives))

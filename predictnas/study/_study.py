@@ -22,10 +22,12 @@ from predictnas.exceptions import (
 )
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
 from predictnas.study._cheap import CheapStatistics
+from predictnas.study._context import proposal_context
 from predictnas.study._events import EventKind, StudyState
 from predictnas.study._intermediate import decide, fail_events, report_events, stop_events
 from predictnas.study._records import jsonable, rebuild_proposer, stored_values, tell_payload, trial_rows
 from predictnas.study._storage import StudyFile
+from predictnas.study._verify import verification_events, verify, verify_candidates
 from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, TrialState, objective_matrix
 
 if TYPE_CHECKING:  # proposers import the study's value types: import them lazily here
@@ -249,21 +251,7 @@ class Study:
         return self._cheap_by_function[id(fn)]
 
     def _context(self) -> ProposalContext:
-        from predictnas.proposers import ProposalContext
-
-        state, index = self._state, self._state.index
-        assert index is not None
-        complete = tuple(state.ordered(TrialState.COMPLETE))  # cache hits left out
-        cheap = self._cheap.lookup if self._cheap is not None else None
-        if self._cheap is not None:
-            self._cheap.check(complete, [o.name for o in self.objectives if o.cheap], self.space)
-        return ProposalContext(
-            space=self.space, objectives=self.objectives, constraints=self.constraints, complete=complete,
-            pending=tuple(t.arch for t in state.ordered(TrialState.RUNNING)),
-            seen_keys=frozenset(index.keys), step=state.step,
-            cheap=cheap,
-            failed=tuple(state.ordered(TrialState.FAILED)), warm_start=self.warm_start,
-        )
+        return proposal_context(self._state, self.space, self.objectives, self.constraints, self._cheap, self.warm_start)
 
     def ask(self, n: int = 1, *, archs: Iterable[Mapping[str, Any]] | None = None) -> list[FrozenTrial]:
         """Creates ``n`` trials proposed by the proposer, or one per given architecture.
@@ -397,6 +385,22 @@ class Study:
         events = stop_events(self._state, trial, jsonable(dict(user_attrs)) if user_attrs else None)
         self._write(events)
         return self.get_trial(events[0][1]["number"])
+
+    def verify_candidates(self) -> list[FrozenTrial]:
+        """Stopped trials that could be on the front at the target fidelity, most promising first
+        (see :mod:`predictnas.study._verify`)."""
+        return verify_candidates(self._state, self.objectives)
+
+    def verify(self, evaluator: Evaluator | Callable[[Arch], Any], n: int | None = None) -> list[FrozenTrial]:
+        """Trains up to ``n`` of :meth:`verify_candidates` (``None``: all) to the target fidelity,
+        each as a new trial (``user_attrs["verifies"]`` names the stopped one); returns them."""
+        self._check_writable()
+
+        def begin(stopped: FrozenTrial) -> FrozenTrial:
+            self._write(verification_events(self._state, stopped))
+            return self._state.trials[self._state.next_number - 1]
+
+        return verify(self, evaluator, n, begin)
 
     def fail(self, trial: FrozenTrial, error: str, *, duration_s: float | None = None,
              retry: bool = False) -> FrozenTrial | None:
