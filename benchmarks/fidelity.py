@@ -33,8 +33,9 @@ from predictnas.evaluators import CurveReplayEvaluator, CurveTable
 from predictnas.pareto import hypervolume, pareto_mask, to_minimization
 
 TABLE = Path(__file__).resolve().parent / "data" / "mnist1d_cnn"
-METHODS = {"predictnas-full": ("bo", False), "predictnas": ("bo", True), "random": ("random", False),
-           "random-asha": ("random", True)}
+METHODS = {"predictnas-full": ("bo", False, 0.0), "predictnas": ("bo", True, 0.5), "predictnas-asha": ("bo", True, 0.0),
+           "random": ("random", False, 0.0), "random-asha": ("random", True, 0.0)}
+PEERS = ("supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha")
 OBJECTIVES = {"acc": "maximize", "macs": "minimize"}
 
 
@@ -47,22 +48,62 @@ def truth(table: CurveTable) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def run(table: CurveTable, method: str, seed: int, budget_s: float,
-        truth_: tuple[np.ndarray, np.ndarray, float]) -> tuple[list[float], list[float], int]:
-    """Cumulative compute seconds and HV ratio after each trial until ``budget_s`` seconds of
-    compute are spent (or every row has a trial), and how many trials were stopped."""
-    proposer, stop = METHODS[method]
+        truth_: tuple[np.ndarray, np.ndarray, float], folder: Path = TABLE) -> dict:
+    """One run until ``budget_s`` seconds of compute are spent (or nothing is left to evaluate):
+    cumulative compute and HV ratio (true values of the complete trials) after each evaluation,
+    the stopped trials, and the honesty gap of the front the study reports."""
+    lower, upper, true_hv = truth_
+    if method in PEERS:
+        return _peer(table, folder, method, seed, budget_s, lambda rows: _hv(rows, lower, upper) / true_hv)
+    proposer, stop, verify_share = METHODS[method]
     study = pn.create_study(space=table.space, objectives=OBJECTIVES, seed=seed, proposer=proposer,
                             stopper="asha" if stop else None, stopper_options={"eta": 3, "max_step": table.epochs} if stop else None)
-    evaluator = CurveReplayEvaluator(table, static={"macs": "macs_m"})
-    lower, upper, true_hv = truth_
-    costs, hvs = [], []
-    while evaluator.spent_s < budget_s and len(study.trials) < len(table.space.members):
-        study.optimize(evaluator, 1)
+    evaluator = CurveReplayEvaluator(table, static={"macs": "macs_m"}, seed=0)  # one training run, as a user measures
+    costs, hvs, verify_s = [], [], 0.0
+    while evaluator.spent_s < budget_s:
+        untried = len({t.key for t in study.trials}) < len(table.space.members)
+        candidates = bool(verify_share) and bool(study.verify_candidates())
+        before = evaluator.spent_s
+        if candidates and (verify_s < verify_share * evaluator.spent_s or not untried):
+            study.verify(evaluator, n=1)
+            verify_s += evaluator.spent_s - before
+        elif untried:
+            study.optimize(evaluator, 1)
+        else:
+            break
         done = [t for t in study.trials if t.state.value == "complete"]
-        F = to_minimization(np.array([[t.values["acc"], t.values["macs"]] for t in done]).reshape(-1, 2), ["maximize", "minimize"])
         costs.append(evaluator.spent_s)
-        hvs.append(hypervolume(F[pareto_mask(F)], lower=lower, upper=upper) / true_hv if len(F) else 0.0)
-    return costs, hvs, sum(t.state.value == "stopped" for t in study.trials)
+        hvs.append(_hv([_true(table, t.arch) for t in done], lower, upper) / true_hv)
+    front = study.pareto_front()
+    stated = _hv([[t.values["acc"], t.values["macs"]] for t in front], lower, upper)
+    true = _hv([_true(table, t.arch) for t in front], lower, upper)
+    return {"costs": costs, "hvs": hvs, "stopped": sum(t.state.value == "stopped" for t in study.trials),
+            "verified": sum("verifies" in t.user_attrs for t in study.trials), "verify_s": verify_s,
+            "honesty_gap": abs(stated - true) / true if true else None}
+
+
+def _peer(table: CurveTable, folder: Path, method: str, seed: int, budget_s: float, hv) -> dict:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_fidelity_peers", Path(__file__).with_name("_fidelity_peers.py"))
+    peers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(peers)
+
+    if method == "supernet-topk":
+        return peers.run_supernet_topk(table, folder, budget_s, hv)
+    if method == "syne-tune-moasha":
+        return peers.run_moasha(table, seed, budget_s, hv)
+    return peers.run_optuna(table, method.rsplit("-", 1)[1], seed, budget_s, hv)
+
+
+def _true(table: CurveTable, arch) -> list[float]:
+    """(final accuracy, mean of seeds; MACs) of ``arch``."""
+    return [float(table.curve(arch)[0][-1]), float(table.row(arch)["macs_m"])]
+
+
+def _hv(rows: list, lower: np.ndarray, upper: np.ndarray) -> float:
+    F = to_minimization(np.array(rows, dtype=np.float64).reshape(-1, 2), ["maximize", "minimize"])
+    return hypervolume(F[pareto_mask(F)], lower=lower, upper=upper) if len(F) else 0.0
 
 
 def at_cost(costs: list[float], hvs: list[float], budget_s: float) -> float:
@@ -71,12 +112,24 @@ def at_cost(costs: list[float], hvs: list[float], budget_s: float) -> float:
     return within[-1] if within else 0.0
 
 
+def _versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for name in ("predictnas", "optuna", "syne-tune", "botorch", "pymoo"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=40, help="compute per run: this many full trainings (median cost)")
     ap.add_argument("--table", type=Path, default=TABLE)
-    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--methods", default=",".join([*METHODS, *PEERS]))
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     table = CurveTable.from_dir(args.table)
@@ -88,27 +141,33 @@ def main() -> None:
     for method in methods:
         for seed in range(args.seeds):
             started = time.perf_counter()
-            runs.setdefault(method, []).append(run(table, method, seed, budget_s, true_front))
-            costs, hvs, stopped = runs[method][-1]
-            print(f"{method:16s} seed {seed}: HV ratio {hvs[-1]:.4f} after {costs[-1]:7.0f} s of compute, {stopped} stopped "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+            runs.setdefault(method, []).append(run(table, method, seed, budget_s, true_front, args.table))
+            r = runs[method][-1]
+            print(f"{method:16s} seed {seed}: HV ratio {r['hvs'][-1]:.4f} after {r['costs'][-1]:7.0f} s of compute, "
+                  f"{r['stopped']} stopped, {r['verified']} verified ({time.perf_counter() - started:.0f} s)", flush=True)
     reference = "predictnas-full" if "predictnas-full" in runs else methods[0]
     full_cost = budget_s
-    full_hv = float(np.median([r[1][-1] for r in runs[reference]]))
-    result: dict = {"budget_full_trainings": args.budget, "budget_s": budget_s, "seeds": args.seeds, "reference": reference,
+    full_hv = float(np.median([r["hvs"][-1] for r in runs[reference]]))
+    result: dict = {"versions": _versions(), "budget_full_trainings": args.budget, "budget_s": budget_s, "seeds": args.seeds, "reference": reference,
                     "reference_hv": full_hv, "methods": {}}
     print(f"\nHV ratio of the true front (median over {args.seeds} seeds) at a share of the compute budget "
           f"({full_cost:.0f} s), and the compute to reach {reference}'s median final HV ratio {full_hv:.4f}:")
-    print(f"{'method':16s} {'25 %':>7s} {'50 %':>7s} {'100 %':>7s} {'to full HV':>14s} {'trials':>7s} {'stopped':>8s}")
+    print(f"{'method':16s} {'25 % (IQR)':>21s} {'50 % (IQR)':>21s} {'100 % (IQR)':>21s} {'to full HV':>14s} {'evals':>6s} {'stopped':>8s} "
+          f"{'verified':>8s} {'gap':>7s}")
     for method, rs in runs.items():
-        hv_at = {k: [at_cost(c, h, full_cost * f) for c, h, _ in rs] for k, f in (("25", 0.25), ("50", 0.5), ("100", 1.0))}
-        reach = [next((c for c, h in zip(cs, hs) if h >= full_hv), None) for cs, hs, _ in rs]
+        hv_at = {k: [at_cost(r["costs"], r["hvs"], full_cost * f) for r in rs] for k, f in (("25", 0.25), ("50", 0.5), ("100", 1.0))}
+        reach = [next((c for c, h in zip(r["costs"], r["hvs"]) if h >= full_hv), None) for r in rs]
         reached = [r for r in reach if r is not None]
-        result["methods"][method] = {"hv_at_cost": hv_at, "cost_to_full_hv": reach, "compute_s": [r[0][-1] for r in rs],
-                                     "trials": [len(r[0]) for r in rs], "stopped": [r[2] for r in rs]}
+        result["methods"][method] = {"hv_at_cost": hv_at, "cost_to_full_hv": reach, "compute_s": [r["costs"][-1] for r in rs],
+                                     "evaluations": [len(r["costs"]) for r in rs], "stopped": [r["stopped"] for r in rs],
+                                     "verified": [r["verified"] for r in rs], "front_honesty_gap": [r["honesty_gap"] for r in rs]}
         to_full = f"{np.median(reached):.0f} s ({len(reached)}/{len(rs)})" if reached else "never"
-        print(f"{method:16s} {np.median(hv_at['25']):7.4f} {np.median(hv_at['50']):7.4f} {np.median(hv_at['100']):7.4f} "
-              f"{to_full:>14s} {np.median([len(r[0]) for r in rs]):7.0f} {np.median([r[2] for r in rs]):8.0f}")
+        cells = " ".join(f"{np.median(v):.4f} ({np.percentile(v, 25):.3f}-{np.percentile(v, 75):.3f})".rjust(21)
+                         for v in hv_at.values())
+        gaps = [g for g in (r["honesty_gap"] for r in rs) if g is not None]
+        print(f"{method:16s} {cells} {to_full:>14s} {np.median([len(r['costs']) for r in rs]):6.0f} "
+              f"{np.median([r['stopped'] for r in rs]):8.0f} {np.median([r['verified'] for r in rs]):8.0f} "
+              f"{(np.median(gaps) if gaps else float('nan')):7.4f}")
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
 

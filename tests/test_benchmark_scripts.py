@@ -89,14 +89,20 @@ def test_mnist1d_table_script_writes_resumable_curves_and_subnet_scores(tmp_path
     assert summary.returncode == 0 and json.loads((tmp_path / "summary.json").read_text())["subnets"] == 4
 
 
-def test_fidelity_script_compares_methods_at_equal_compute(tmp_path):
+def test_fidelity_script_compares_methods_and_peers_at_equal_compute(tmp_path):
     out = tmp_path / "f.json"
+    methods = ["random", "random-asha", "supernet-topk", "optuna-tpe-sha", "optuna-tpe-hyperband", "syne-tune-moasha"]
     res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity.py"), "--seeds", "1", "--budget", "4",
-                          "--methods", "random,random-asha", "--out", str(out)], capture_output=True, text=True, timeout=300)
+                          "--methods", ",".join(methods), "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     result = json.loads(out.read_text())
-    for method in ("random", "random-asha"):
+    assert result["versions"]["optuna"] and result["versions"]["syne-tune"]
+    for method in methods:
         m = result["methods"][method]
         assert set(m["hv_at_cost"]) == {"25", "50", "100"} and 0 <= m["hv_at_cost"]["100"][0] <= 1
-        assert m["compute_s"][0] >= result["budget_s"] or m["trials"][0] == 300
+        assert m["compute_s"][0] >= result["budget_s"] or m["evaluations"][0] == 300
+        assert len(m["cost_to_full_hv"]) == 1 and len(m["front_honesty_gap"]) == 1
     assert result["methods"]["random-asha"]["stopped"][0] > 0 and result["methods"]["random"]["stopped"][0] == 0
+    assert result["methods"]["optuna-tpe-sha"]["stopped"][0] > 0 and result["methods"]["syne-tune-moasha"]["stopped"][0] > 0
+    # the supernet is paid first: 104.5 s of training, more than this whole budget of 4 trainings
+    assert result["methods"]["supernet-topk"]["evaluations"][0] <= 1
