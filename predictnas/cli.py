@@ -33,9 +33,12 @@ def _cmd_space(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from predictnas._demo import run_demo
+    from predictnas._demo import run_demo, run_fidelity_demo
 
-    run_demo(seed=args.seed)
+    if args.fidelity:
+        run_fidelity_demo(seed=args.seed)
+    else:
+        run_demo(seed=args.seed)
     return 0
 
 
@@ -334,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the demo (the main job of `make demo`)", description="Run the built-in demo.")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--fidelity", action="store_true", help="the second demo: subnets trained from scratch with early "
+                   "stopping and a verified front (about 2 minutes, no supernet)")
     p.set_defaults(func=_cmd_demo)
     return parser
 

@@ -73,7 +73,8 @@ class FunctionType(EvaluatorType):
 
 EVALUATORS: Registry[EvaluatorType] = Registry(
     "evaluator type", {"table": TableType(), "function": FunctionType()},
-    lazy={"supernet": "predictnas.supernets._registry:SUPERNET_EVALUATOR"})  # torch only when a study uses it
+    lazy={"supernet": "predictnas.supernets._registry:SUPERNET_EVALUATOR",
+          "training": "predictnas.supernets._registry:TRAINING_EVALUATOR"})  # torch only when a study uses it
 
 
 def read_evaluator(node: SpecReader, resolve: Resolve) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import numpy as np
 from predictnas._version import __version__
 from predictnas.exceptions import ReportError
 from predictnas.pareto import hypervolume, pareto_mask
+from predictnas.report._fidelity import format_fidelity
 from predictnas.report._reference import table_reference
 from predictnas.report._summary import format_proposals
 from predictnas.study import Study, TrialState
@@ -99,8 +100,7 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
         "trials": f"{len(study.trials)} of budget {study.budget or '-'}",
         "complete / failed": f"{sum(t.state is TrialState.COMPLETE for t in study.trials)} / "
                              f"{sum(t.state is TrialState.FAILED for t in study.trials)}",
-        **({"stopped early (lower fidelity, off the front)": str(sum(t.state is TrialState.STOPPED for t in study.trials))}
-           if any(t.state is TrialState.STOPPED for t in study.trials) else {}),
+        **({"early stopping": format_fidelity(study)} if any(t.state is TrialState.STOPPED for t in study.trials) else {}),
         "seed": study.seed, "proposer": study.definition.get("proposer", {}).get("name", "-"),
         "wall time": f"{study.wall_time_s:.1f} s" + (f" ({study.active_time_s:.1f} s running)"
                                                      if study.wall_time_s - study.active_time_s > 0 else ""),

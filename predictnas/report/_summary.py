@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 from predictnas._text import for_terminal
+from predictnas.report._fidelity import format_fidelity
 from predictnas.study import Study, code_manifest, is_approved
 from predictnas.types import TrialState
 
@@ -36,6 +37,9 @@ def format_status(study: Study) -> str:
         f"front       {len(study.pareto_front())} architectures, hypervolume {study.hypervolume():.4f} "
         "(normalised to the observed range, ref 1.1; complete trials at the target fidelity only)",
     ]
+    fidelity = format_fidelity(study)
+    if fidelity is not None:
+        lines.append(f"fidelity    {fidelity}")
     reference = table_reference(study)
     if reference is not None:
         lines.append(f"vs table    {reference.describe()}")

@@ -97,7 +97,10 @@ def verify(study: Study, evaluator: Any, n: int | None, begin: Callable[[FrozenT
                     raise ValueError(f"{type(evaluator).__name__}.steps() yielded no result.")
             else:
                 result = as_result(evaluator.evaluate(trial.arch))
-            study.tell(trial, result, duration_s=time.perf_counter() - started)
+            names = study.metric_names  # other metrics are kept as user attributes, as optimize() does
+            extras = {k: v for k, v in result.values.items() if k not in names}
+            study.tell(trial, {k: v for k, v in result.values.items() if k in names}, cheap=result.cheap,
+                       user_attrs={**extras, **result.user_attrs}, duration_s=time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - a failing evaluation fails its trial, the study goes on
             logger.warning("verification trial %d failed: %s", trial.number, exc)
             study.fail(trial, f"{type(exc).__name__}: {exc}", duration_s=time.perf_counter() - started)

@@ -2,7 +2,8 @@
 
 Implement :class:`Supernet` (one method, ``configure(arch)``) with the elastic layers below to
 make any model searchable; :func:`train_supernet` trains it with the sandwich rule and
-:class:`SupernetEvaluator` scores subnets with inherited weights.
+:class:`SupernetEvaluator` scores subnets with inherited weights; :class:`StandaloneEvaluator` trains
+each subnet from scratch, one epoch per step (for early stopping).
 """
 
 from predictnas.supernets._base import Supernet, profile, weights_hash
@@ -19,15 +20,16 @@ from predictnas.supernets._elastic import (
 )
 from predictnas.supernets._evaluator import SupernetEvaluator, measure_latency, recalibrated_batchnorm
 from predictnas.supernets._proxies import PROXIES
-from predictnas.supernets._registry import BUILTIN_SUPERNETS, BuiltinSupernet, build_supernet_evaluator
+from predictnas.supernets._registry import BUILTIN_SUPERNETS, BuiltinSupernet, build_standalone_evaluator, build_supernet_evaluator
+from predictnas.supernets._standalone import StandaloneEvaluator
 from predictnas.supernets._task import Task, digits_task, mnist1d_task, recurrence_task
-from predictnas.supernets._training import TrainingConfig, TrainingResult, load_checkpoint, train_standalone, train_supernet
+from predictnas.supernets._training import TrainingConfig, TrainingResult, load_checkpoint, standalone_epochs, train_standalone, train_supernet
 
 __all__ = [
     "BUILTIN_SUPERNETS", "BuiltinSupernet", "DigitsSupernet", "ElasticAttention", "ElasticBatchNorm1d",
     "ElasticBatchNorm2d", "ElasticConv1d", "ElasticConv2d", "ElasticEmbedding", "ElasticLayerNorm", "ElasticLinear",
-    "Mnist1dSupernet", "PROXIES", "SequenceTransformerSupernet", "Supernet", "SupernetEvaluator", "Task",
-    "TrainingConfig", "TrainingResult", "build_supernet_evaluator", "digits_task", "load_checkpoint", "measure_latency",
-    "mnist1d_task", "profile", "recalibrated_batchnorm", "recurrence_task", "train_standalone", "train_supernet",
+    "Mnist1dSupernet", "PROXIES", "SequenceTransformerSupernet", "StandaloneEvaluator", "Supernet", "SupernetEvaluator", "Task",
+    "TrainingConfig", "TrainingResult", "build_standalone_evaluator", "build_supernet_evaluator", "digits_task", "load_checkpoint", "measure_latency",
+    "mnist1d_task", "profile", "recalibrated_batchnorm", "recurrence_task", "standalone_epochs", "train_standalone", "train_supernet",
     "weights_hash",
 ]

@@ -15,6 +15,7 @@ from predictnas.spaces import SearchSpace
 from predictnas.supernets._base import Supernet
 from predictnas.supernets._builtin import DigitsSupernet, Mnist1dSupernet, SequenceTransformerSupernet
 from predictnas.supernets._evaluator import SupernetEvaluator
+from predictnas.supernets._standalone import StandaloneEvaluator
 from predictnas.supernets._task import Task, digits_task, mnist1d_task, recurrence_task
 from predictnas.supernets._training import TrainingConfig, train_supernet
 
@@ -73,6 +74,15 @@ def build_supernet_evaluator(config: Mapping[str, Any], *, show_progress: bool =
         raise InvalidSpecError(f"evaluator options: {exc}") from None
 
 
+def build_standalone_evaluator(config: Mapping[str, Any]) -> StandaloneEvaluator:
+    """Each candidate trained from scratch: ``supernet`` (name or entry point) supplies the layers,
+    ``training`` overrides its standalone settings (by default the supernet's own training settings;
+    ``epochs`` is the target fidelity)."""
+    builtin = resolve_supernet(str(config["supernet"]))
+    training = training_config(builtin.training, config.get("training", {}))
+    return StandaloneEvaluator(builtin.make(), builtin.task(), training, threads=builtin.threads)
+
+
 class SupernetType(EvaluatorType):
     """``type = "supernet"``: a weight-sharing supernet, trained or loaded from ``checkpoint``."""
 
@@ -91,3 +101,22 @@ class SupernetType(EvaluatorType):
 
 
 SUPERNET_EVALUATOR = SupernetType()
+
+
+class TrainingType(EvaluatorType):
+    """``type = "training"``: every candidate trained from scratch, one epoch per step (with a
+    ``[stopper]``, hopeless ones stop early); ``supernet`` names the model family, ``training``
+    its settings (e.g. ``{ epochs = 15 }``)."""
+
+    def read(self, node: SpecReader, resolve: Callable[[str], Path]) -> dict[str, Any]:
+        return {"supernet": node.get("supernet", str, required=True), "training": dict(node.get("training", dict, default={}))}
+
+    def build(self, config: Mapping[str, Any], space: SearchSpace, *, show_progress: bool = False) -> Evaluator:
+        evaluator = build_standalone_evaluator(config)
+        if evaluator.supernet.space.name != space.name:
+            raise InvalidSpecError(f"Supernet {config['supernet']!r} covers space {evaluator.supernet.space.name!r}, "
+                                   f"but the study searches {space.name!r}.")
+        return evaluator
+
+
+TRAINING_EVALUATOR = TrainingType()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,13 @@ def mnist1d_task(num_samples: int = 5000, *, seed: int = 42) -> Task:
     Inputs ``(n, 1, 40)`` float32 (standardised by the generator). Numpy's and Python's global
     random states, which the generator seeds, are restored afterwards.
     """
+    X, y, X_val, y_val = _mnist1d_arrays(int(num_samples), int(seed))
+    return Task("mnist1d", torch.tensor(X), torch.tensor(y), torch.tensor(X_val), torch.tensor(y_val), 10)  # copies
+
+
+@functools.lru_cache(maxsize=2)
+def _mnist1d_arrays(num_samples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The generator's ``(X, y, X_val, y_val)``, made once per process (it takes seconds)."""
     import random
 
     try:
@@ -80,7 +88,7 @@ def mnist1d_task(num_samples: int = 5000, *, seed: int = 42) -> Task:
 
         raise OptionalDependencyError("The MNIST-1D task needs the official generator: pip install 'predictnas[mnist1d]'.") from None
     args = get_dataset_args()
-    args.num_samples, args.seed = int(num_samples), int(seed)
+    args.num_samples, args.seed = num_samples, seed
     np_state, py_state = np.random.get_state(), random.getstate()
     try:
         data = make_dataset(args)
@@ -89,4 +97,4 @@ def mnist1d_task(num_samples: int = 5000, *, seed: int = 42) -> Task:
         random.setstate(py_state)
     X, X_val = (np.asarray(data[k], dtype=np.float32)[:, None] for k in ("x", "x_test"))
     y, y_val = (np.asarray(data[k], dtype=np.int64) for k in ("y", "y_test"))
-    return Task("mnist1d", torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(X_val), torch.from_numpy(y_val), 10)
+    return X, y, X_val, y_val

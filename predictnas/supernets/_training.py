@@ -13,7 +13,7 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,16 @@ def train_standalone(supernet: Supernet, task: Task, arch: Any, config: Training
     epoch (1-based) with the validation result and the seconds the epoch's training took (the
     validation pass is not counted); the training itself is the same with or without it.
     """
+    for epoch, result in enumerate(standalone_epochs(supernet, task, arch, config, validate=on_epoch is not None), start=1):
+        if on_epoch is not None:
+            on_epoch(epoch, result)
+    return _validate(supernet, task)
+
+
+def standalone_epochs(supernet: Supernet, task: Task, arch: Any, config: TrainingConfig = TrainingConfig(), *,
+                      validate: bool = True) -> Iterator[dict[str, float]]:
+    """:func:`train_standalone` one epoch at a time: after each, ``{"acc", "loss", "seconds"}``
+    (``{"seconds"}`` without ``validate``). Stop iterating to stop training early."""
     supernet.reset_parameters(config.seed)
     valid = supernet.space.validate(arch)
     supernet._set(valid)
@@ -151,11 +161,9 @@ def train_standalone(supernet: Supernet, task: Task, arch: Any, config: Training
             F.cross_entropy(supernet(x), y).backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
-        if on_epoch is not None:
-            seconds = time.perf_counter() - started
-            on_epoch(epoch + 1, {**_validate(supernet, task), "seconds": seconds})
-            supernet.train()
-    return _validate(supernet, task)
+        seconds = time.perf_counter() - started
+        yield {**(_validate(supernet, task) if validate else {}), "seconds": seconds}
+        supernet.train()
 
 
 def _validate(supernet: Supernet, task: Task) -> dict[str, float]:

@@ -132,7 +132,12 @@ def test_reports_show_stopped_trials_apart_and_off_the_plots(tmp_path):
         _train(study, study.ask()[0])  # stopped trials reported "acc" only
     assert any(t.state.value == "stopped" and "flops" not in t.values for t in study.trials)
     html, md = report(study, tmp_path / "r.html"), report(study, None, format="md")
-    assert "stopped early (lower fidelity, off the front)" in html and "stopped early" in md
+    stopped = sum(t.state.value == "stopped" for t in study.trials)
+    finished = [t for t in study.trials if t.state.value in ("complete", "stopped")]
+    trained = sum(len(t.intermediate) for t in finished)
+    line = (f"{trained} of {EPOCHS * len(finished)} steps trained ({100 * (1 - trained / (EPOCHS * len(finished))):.0f} % saved "
+            f"by stopping {stopped} trials early; target step {EPOCHS}); 0 verified")
+    assert "early stopping" in html and line in html and line in md
 
 
 class _Curves(SteppedEvaluator):
