@@ -33,8 +33,10 @@ from predictnas.evaluators import CurveReplayEvaluator, CurveTable
 from predictnas.pareto import hypervolume, pareto_mask, to_minimization
 
 TABLE = Path(__file__).resolve().parent / "data" / "mnist1d_cnn"
-METHODS = {"predictnas-full": ("bo", False, 0.0), "predictnas": ("bo", True, 0.5), "predictnas-asha": ("bo", True, 0.0),
-           "random": ("random", False, 0.0), "random-asha": ("random", True, 0.0)}
+METHODS = {"predictnas-full": ("bo", None, 0.0), "predictnas": ("bo", "asha", 0.5), "predictnas-asha": ("bo", "asha", 0.0),
+           "predictnas-predictive": ("bo", "predictive", 0.5), "random": ("random", None, 0.0),
+           "random-asha": ("random", "asha", 0.0), "random-predictive": ("random", "predictive", 0.0),
+           "random-asha-verify": ("random", "asha", 0.5), "random-predictive-verify": ("random", "predictive", 0.5)}
 PEERS = ("supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha")
 OBJECTIVES = {"acc": "maximize", "macs": "minimize"}
 
@@ -55,9 +57,9 @@ def run(table: CurveTable, method: str, seed: int, budget_s: float,
     lower, upper, true_hv = truth_
     if method in PEERS:
         return _peer(table, folder, method, seed, budget_s, lambda rows: _hv(rows, lower, upper) / true_hv)
-    proposer, stop, verify_share = METHODS[method]
-    study = pn.create_study(space=table.space, objectives=OBJECTIVES, seed=seed, proposer=proposer,
-                            stopper="asha" if stop else None, stopper_options={"eta": 3, "max_step": table.epochs} if stop else None)
+    proposer, stopper, verify_share = METHODS[method]
+    study = pn.create_study(space=table.space, objectives=OBJECTIVES, seed=seed, proposer=proposer, stopper=stopper,
+                            stopper_options={"eta": 3, "max_step": table.epochs} if stopper else None)
     evaluator = CurveReplayEvaluator(table, static={"macs": "macs_m"}, seed=0)  # one training run, as a user measures
     costs, hvs, verify_s = [], [], 0.0
     while evaluator.spent_s < budget_s:

@@ -10,8 +10,9 @@ from predictnas._registry import Registry
 from predictnas.exceptions import InvalidSpecError
 from predictnas.stoppers._asha import ASHAStopper
 from predictnas.stoppers._base import Stopper
+from predictnas.stoppers._predictive import PredictiveStopper
 
-STOPPERS: Registry[type[Stopper]] = Registry("stopper", {"asha": ASHAStopper})
+STOPPERS: Registry[type[Stopper]] = Registry("stopper", {"asha": ASHAStopper, "predictive": PredictiveStopper})
 
 
 def make_stopper(name: str, options: Mapping[str, Any] | None = None) -> Stopper:
@@ -27,4 +28,4 @@ def make_stopper(name: str, options: Mapping[str, Any] | None = None) -> Stopper
         raise InvalidSpecError(f"Bad options {options!r} for stopper {name!r}: {exc}.") from None
 
 
-__all__ = ["ASHAStopper", "STOPPERS", "Stopper", "make_stopper"]
+__all__ = ["ASHAStopper", "PredictiveStopper", "STOPPERS", "Stopper", "make_stopper"]

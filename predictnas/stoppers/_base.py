@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from predictnas.types import Objective
 
@@ -15,7 +16,12 @@ class Stopper(abc.ABC):
     the trial's report, in the study file's order), so a resumed study decides exactly as an
     uninterrupted one would. Keep constructor options as same-named attributes (the study file
     records them to rebuild the stopper).
+
+    A stopper that sets ``uses_curves = True`` also gets ``curves``: per complete trial whose
+    curve was recorded before the report, ``(its values at the step, its final values)``.
     """
+
+    uses_curves: ClassVar[bool] = False
 
     @abc.abstractmethod
     def should_stop(self, step: int, values: Mapping[str, float], peers: Sequence[Mapping[str, float]],

@@ -120,6 +120,7 @@ class StudyState:
     next_number: int = 0
     index: TrialIndex | None = field(default_factory=TrialIndex)
     report_seq: dict[tuple[int, int], int] = field(default_factory=dict)  # (trial, step) -> event seq of its report
+    tell_seq: dict[int, int] = field(default_factory=dict)  # trial -> event seq of its tell
 
     IDLE_GAP_S = 300.0
 
@@ -137,6 +138,7 @@ class StudyState:
         ``events``, not of the study)."""
         scratch = dataclasses.replace(self, definition=dict(self.definition), trials=ChainMap({}, self.trials),
                                       report_seq=ChainMap({}, self.report_seq),  # type: ignore[arg-type]
+                                      tell_seq=ChainMap({}, self.tell_seq),  # type: ignore[arg-type]
                                       diagnostics=[], proposals=[], lost=[], index=None)
         for offset, (kind, payload) in enumerate(events, start=1):
             scratch.apply(self.last_seq + offset, kind, payload, self.last_ts or 0.0)
@@ -191,6 +193,7 @@ class StudyState:
             self._ask(payload, fail)
         elif kind_ is EventKind.TELL:
             self._tell(payload, fail)
+            self.tell_seq[payload["number"]] = seq
         elif kind_ is EventKind.ATTR:
             trial = self._trial(payload.get("number"), fail)
             if not isinstance(payload.get("key"), str) or "value" not in payload:

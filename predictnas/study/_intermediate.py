@@ -57,7 +57,16 @@ def decide(state: StudyState, stopper: Any, trial: FrozenTrial | int, objectives
     if not known.intermediate or "verifies" in known.user_attrs:  # a verification runs to the end
         return False
     step = max(known.intermediate)
-    return bool(stopper.should_stop(step, known.intermediate[step], peers_at(state, known, step), objectives))
+    extra = {"curves": curves_before(state, known, step)} if getattr(type(stopper), "uses_curves", False) else {}
+    return bool(stopper.should_stop(step, known.intermediate[step], peers_at(state, known, step), objectives, **extra))
+
+
+def curves_before(state: StudyState, trial: FrozenTrial, step: int) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """``(values at step, final values)`` of each complete trial told before ``trial`` reported
+    ``step`` (the study file's order: a resumed study sees what the uninterrupted one saw)."""
+    mine = state.report_seq[(trial.number, step)]
+    return [(t.intermediate[step], dict(t.values)) for t in state.trials.values()
+            if t.state is TrialState.COMPLETE and step in t.intermediate and state.tell_seq.get(t.number, mine) < mine]
 
 
 def stop_events(state: StudyState, trial: FrozenTrial | int, user_attrs: Mapping[str, Any] | None = None) -> list[tuple[str, dict]]:
