@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -20,10 +22,12 @@ class CheapStatistics:
     Args:
         function: The source (e.g. an evaluator's ``cheap_statistics``); an exception it raises
             means "unknown for this architecture".
+        progress_after_s: A lookup still running after this many seconds (e.g. zero-cost proxies
+            of a large candidate pool) shows a progress bar on stderr.
     """
 
-    def __init__(self, function: Callable[[Arch], Mapping[str, float]]) -> None:
-        self.function = function
+    def __init__(self, function: Callable[[Arch], Mapping[str, float]], *, progress_after_s: float = 3.0) -> None:
+        self.function, self.progress_after_s = function, progress_after_s
         self._cache: dict[Arch, dict[str, float] | str] = {}
 
     def of(self, arch: Arch) -> dict[str, float] | str:
@@ -41,7 +45,19 @@ class CheapStatistics:
     def lookup(self, archs: Sequence[Arch]) -> dict[str, np.ndarray]:
         """``{name: (n,) values}``; NaN where the function fails (such candidates are left out of a
         proposal; how many is logged)."""
-        rows = [self.of(arch) for arch in archs]
+        started, bar = time.perf_counter(), None
+        rows = []
+        for arch in archs:
+            rows.append(self.of(arch))
+            if bar is not None:
+                bar.update()
+            elif len(rows) < len(archs) and time.perf_counter() - started > self.progress_after_s:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=len(archs), initial=len(rows), desc="cheap statistics of the candidates", unit="arch",
+                           leave=False, file=sys.stderr)
+        if bar is not None:
+            bar.close()
         failed = [r for r in rows if isinstance(r, str)]
         if failed:
             logger.warning("cheap statistics failed for %d of %d architectures (e.g. %s); they are not proposed",

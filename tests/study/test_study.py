@@ -175,3 +175,18 @@ def test_pareto_front_and_hypervolume_of_a_known_study(nb201):
 
 def rows_of(study):
     return [(t.number, t.state.value, t.key, tuple(sorted(t.values.items()))) for t in study.trials]
+
+
+def test_a_slow_cheap_lookup_shows_progress(capsys):
+    import time
+
+    from predictnas.study._cheap import CheapStatistics
+
+    space = pn.load_space("nb201")
+    archs = space.sample(6, rng=np.random.default_rng(0), unique=True)
+    slow = CheapStatistics(lambda arch: time.sleep(0.02) or {"flops": 1.0}, progress_after_s=0.01)
+    assert list(slow.lookup(archs)["flops"]) == [1.0] * 6
+    assert "cheap statistics of the candidates" in capsys.readouterr().err
+    fast = CheapStatistics(lambda arch: {"flops": 1.0})
+    fast.lookup(archs)
+    assert "cheap statistics" not in capsys.readouterr().err
