@@ -36,7 +36,9 @@ TABLE = Path(__file__).resolve().parent / "data" / "mnist1d_cnn"
 METHODS = {"predictnas-full": ("bo", None, 0.0), "predictnas": ("bo", "asha", 0.5), "predictnas-asha": ("bo", "asha", 0.0),
            "predictnas-predictive": ("bo", "predictive", 0.5), "random": ("random", None, 0.0),
            "random-asha": ("random", "asha", 0.0), "random-predictive": ("random", "predictive", 0.0),
-           "random-asha-verify": ("random", "asha", 0.5), "random-predictive-verify": ("random", "predictive", 0.5)}
+           "random-asha-verify": ("random", "asha", 0.5), "random-predictive-verify": ("random", "predictive", 0.5),
+           "random-asha-verify-model": ("random", "asha", 0.5)}
+ORDER = {"random-asha-verify-model": "model"}  # the stopped trial predicted to add most HV verified first (ablation)
 PEERS = ("supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha")
 OBJECTIVES = {"acc": "maximize", "macs": "minimize"}
 
@@ -67,7 +69,7 @@ def run(table: CurveTable, method: str, seed: int, budget_s: float,
         candidates = bool(verify_share) and bool(study.verify_candidates())
         before = evaluator.spent_s
         if candidates and (verify_s < verify_share * evaluator.spent_s or not untried):
-            study.verify(evaluator, n=1)
+            study.verify(evaluator, n=1, order=ORDER.get(method, "rank"))
             verify_s += evaluator.spent_s - before
         elif untried:
             study.optimize(evaluator, 1)

@@ -391,16 +391,16 @@ class Study:
         (see :mod:`predictnas.study._verify`)."""
         return verify_candidates(self._state, self.objectives)
 
-    def verify(self, evaluator: Evaluator | Callable[[Arch], Any], n: int | None = None) -> list[FrozenTrial]:
-        """Trains up to ``n`` of :meth:`verify_candidates` (``None``: all) to the target fidelity,
-        each as a new trial (``user_attrs["verifies"]`` names the stopped one); returns them."""
+    def verify(self, evaluator: Evaluator | Callable[[Arch], Any], n: int | None = None, *, order: str = "rank") -> list[FrozenTrial]:
+        """Trains up to ``n`` of :meth:`verify_candidates` (``None``: all) to the end, in their order (``"model"``: most
+        predicted HV gain first), each a new trial (``user_attrs["verifies"]``); returns them."""
         self._check_writable()
 
         def begin(stopped: FrozenTrial) -> FrozenTrial:
             self._write(verification_events(self._state, stopped))
             return self._state.trials[self._state.next_number - 1]
 
-        return verify(self, evaluator, n, begin)
+        return verify(self, evaluator, n, begin, order)
 
     def fail(self, trial: FrozenTrial, error: str, *, duration_s: float | None = None,
              retry: bool = False) -> FrozenTrial | None:

@@ -20,6 +20,7 @@ import numpy as np
 from predictnas.exceptions import InvalidSpecError
 from predictnas.pareto import to_minimization
 from predictnas.study._events import EventKind, StudyState
+from predictnas.study._promotion import by_predicted_gain
 from predictnas.types import FrozenTrial, Objective, TrialState
 
 if TYPE_CHECKING:
@@ -61,13 +62,19 @@ def verification_events(state: StudyState, stopped: FrozenTrial) -> list[tuple[s
             (EventKind.ATTR.value, {"number": number, "key": VERIFIES, "value": stopped.number})]
 
 
-def verify(study: Study, evaluator: Any, n: int | None, begin: Callable[[FrozenTrial], FrozenTrial]) -> list[FrozenTrial]:
+def verify(study: Study, evaluator: Any, n: int | None, begin: Callable[[FrozenTrial], FrozenTrial],
+           order: str = "rank") -> list[FrozenTrial]:
     """Verifies up to ``n`` of ``study.verify_candidates()`` (all when ``None``), after re-running
     verifications a killed run left running; in-process, one at a time (``begin(stopped)`` records
     the verification trial). A failing evaluation fails its trial and the next one runs. Returns
-    the verification trials run, finished."""
+    the verification trials run, finished. ``order``: ``"rank"`` keeps :func:`verify_candidates`'s
+    order; ``"model"`` verifies first the candidate whose predicted values add the most
+    hypervolume (:mod:`predictnas.study._promotion`; on the MNIST-1D table, 10 seeds, it measured
+    no better than ``"rank"``: HV@100 0.988 vs 0.986, IQRs overlapping, at a GP fit per pick)."""
     from predictnas.evaluators import Evaluator, FunctionEvaluator, SteppedEvaluator, as_result
 
+    if order not in ("model", "rank"):
+        raise InvalidSpecError(f"verify(order=...) must be \"model\" or \"rank\"; got {order!r}.")
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
         raise InvalidSpecError(f"verify(n=...) must be a non-negative integer or None; got {n!r}.")
     if not isinstance(evaluator, Evaluator):
@@ -83,6 +90,10 @@ def verify(study: Study, evaluator: Any, n: int | None, begin: Callable[[FrozenT
             candidates = [t for t in study.verify_candidates() if t.number not in tried]
             if not candidates:
                 break
+            if order == "model":
+                complete = [t for t in study.trials if t.state is TrialState.COMPLETE and t.cache_of is None]
+                stopped = [t for t in study.trials if t.state is TrialState.STOPPED]
+                candidates = by_predicted_gain(study.space, study.objectives, complete, stopped, candidates)
             tried.add(candidates[0].number)  # once per call: a verification that fails is not repeated now
             queue.append(begin(candidates[0]))
         trial = queue.pop(0)

@@ -157,3 +157,21 @@ def test_the_command_line_runs_a_definition_with_a_stopper_and_verifies_its_cand
         verified = [t for t in study.trials if "verifies" in t.user_attrs]
         assert [t.user_attrs["verifies"] for t in verified] == candidates[:2]
         assert all(t.state.value == "complete" and max(t.intermediate) == 9 for t in verified)
+
+
+def test_model_order_verifies_first_the_candidate_predicted_to_add_most_hypervolume(tmp_path, table):
+    from predictnas.study._promotion import by_predicted_gain
+
+    study = _searched(tmp_path / "s.db", table, n=60)
+    candidates = study.verify_candidates()
+    done = [t for t in study.trials if t.state.value == "complete"]
+    stopped = [t for t in study.trials if t.state.value == "stopped"]
+    ordered = by_predicted_gain(study.space, study.objectives, done, stopped, candidates)
+    assert sorted(t.number for t in ordered) == sorted(t.number for t in candidates)
+    assert [t.number for t in ordered] == [t.number for t in by_predicted_gain(study.space, study.objectives, done, stopped,
+                                                                                  candidates)]  # a pure function
+    assert [t.number for t in ordered] != [t.number for t in candidates]  # the model reorders them
+    first = study.verify(CurveReplayEvaluator(table, static={"macs": "macs_m"}), n=1, order="model")[0]
+    assert first.user_attrs["verifies"] == ordered[0].number
+    with pytest.raises(InvalidSpecError, match="order"):
+        study.verify(CurveReplayEvaluator(table), n=1, order="best")
