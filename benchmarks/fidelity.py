@@ -1,22 +1,31 @@
-"""Early stopping on the measured MNIST-1D table: HV of the true front against compute spent.
+"""Candidates that cost training, on the measured MNIST-1D table: HV of the true front against compute.
 
-The replayed table (``benchmarks/data/mnist1d_cnn``: 300 subnets, 30 epochs, the mean of two
-seeds) is the problem: maximise final validation accuracy, minimise MACs. Each epoch a method
-consumes costs the seconds it took when it was measured. The true front is the Pareto front of all
-300 rows (final accuracy, MACs); the HV ratio of a run is the hypervolume of its complete trials
-(stopped ones are at a lower fidelity and do not count) over the true front's, normalised over the
-whole table (reference 1.1), as ``predictnas benchmark search`` does.
+The replayed table (``benchmarks/data/mnist1d_cnn``: 300 subnets, 30 epochs, 2 seeds) is the
+problem: maximise final validation accuracy, minimise MACs. A method trains a subnet by replaying
+seed 0's curve (what one training run measures); each epoch costs the seconds it took when it was
+measured. The truth is the mean of both seeds' final accuracy: the true front is the Pareto front
+of all 300 rows; a run's HV ratio is the hypervolume of the *true* values of its trials trained to
+the end (stopped ones do not count) over the true front's, normalised over the whole table
+(reference 1.1). Compute budget: ``--budget`` full trainings at the table's median cost.
 
-Methods (same seeds): ``predictnas-full`` (default proposer, every trial trained 30 epochs),
-``predictnas`` (default proposer with ASHA, eta 3), ``random`` and ``random-asha``.
+Methods (same seeds): ``predictnas-full`` (default proposer, every trial trained 30 epochs);
+``predictnas`` (default proposer, multi-objective ASHA eta 3, stopped trials as lower-fidelity
+model inputs, half the compute spent verifying stopped trials that could be on the front);
+``supernet-topk`` (the measured supernet training paid first, then rows trained in NSGA-II order of
+inherited accuracy and MACs); ``optuna-tpe-hyperband`` / ``optuna-tpe-sha`` (Optuna TPE with its
+pruners, single-objective: accuracy with MACs <= the median as a constraint); ``syne-tune-moasha``;
+``random``, ``random-asha``; ablations: ``predictnas-asha`` (no verification),
+``predictnas-complete-only`` (the model ignores stopped trials), ``random-predictive``
+(the model-based stopping rule), ``random-asha-verify``, ``random-predictive-verify``,
+``random-asha-verify-model`` (verification ordered by predicted HV gain).
 
-    python benchmarks/fidelity.py --seeds 5 --budget 40 --out results.json
+    python benchmarks/fidelity.py --seeds 10 --out results.json
 
-JSON: per method ``hv_at_cost`` (keys "25", "50", "100": HV ratio after that share of
-the compute budget: ``--budget`` full trainings at the table's median cost; one value per seed),
-``cost_to_full_hv`` (compute seconds to reach predictnas-full's median final HV ratio, per seed; null
-if never), ``compute_s``, ``trials`` and ``stopped``.
-Optuna's pruners and Syne Tune are not in this run yet.
+JSON: ``versions``; per method ``hv_at_cost`` (keys "25", "50", "100": the HV ratio once that share
+of the budget was spent; one value per seed), ``cost_to_full_hv`` (compute seconds to reach
+predictnas-full's median final HV ratio, per seed; null if never), ``front_honesty_gap`` (per
+seed: |HV of the reported front's stated values - HV of their true values| / the latter),
+``compute_s``, ``evaluations``, ``stopped`` and ``verified``.
 """
 
 from __future__ import annotations
@@ -37,9 +46,12 @@ METHODS = {"predictnas-full": ("bo", None, 0.0), "predictnas": ("bo", "asha", 0.
            "predictnas-predictive": ("bo", "predictive", 0.5), "random": ("random", None, 0.0),
            "random-asha": ("random", "asha", 0.0), "random-predictive": ("random", "predictive", 0.0),
            "random-asha-verify": ("random", "asha", 0.5), "random-predictive-verify": ("random", "predictive", 0.5),
-           "random-asha-verify-model": ("random", "asha", 0.5)}
+           "random-asha-verify-model": ("random", "asha", 0.5), "predictnas-complete-only": ("bo", "asha", 0.5)}
+PROPOSER_OPTIONS = {"predictnas-complete-only": {"fidelities": False}}  # the model learns from complete trials only
 ORDER = {"random-asha-verify-model": "model"}  # the stopped trial predicted to add most HV verified first (ablation)
 PEERS = ("supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha")
+DEFAULT = ("predictnas-full", "predictnas", "supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha",
+           "random-asha", "random")
 OBJECTIVES = {"acc": "maximize", "macs": "minimize"}
 
 
@@ -61,6 +73,7 @@ def run(table: CurveTable, method: str, seed: int, budget_s: float,
         return _peer(table, folder, method, seed, budget_s, lambda rows: _hv(rows, lower, upper) / true_hv)
     proposer, stopper, verify_share = METHODS[method]
     study = pn.create_study(space=table.space, objectives=OBJECTIVES, seed=seed, proposer=proposer, stopper=stopper,
+                            proposer_options=PROPOSER_OPTIONS.get(method),
                             stopper_options={"eta": 3, "max_step": table.epochs} if stopper else None)
     evaluator = CurveReplayEvaluator(table, static={"macs": "macs_m"}, seed=0)  # one training run, as a user measures
     costs, hvs, verify_s = [], [], 0.0
@@ -133,7 +146,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=40, help="compute per run: this many full trainings (median cost)")
     ap.add_argument("--table", type=Path, default=TABLE)
-    ap.add_argument("--methods", default=",".join([*METHODS, *PEERS]))
+    ap.add_argument("--methods", default=",".join(DEFAULT), help="comma-separated, from: " + ", ".join([*METHODS, *PEERS]))
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     table = CurveTable.from_dir(args.table)
