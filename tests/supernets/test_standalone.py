@@ -75,3 +75,15 @@ def test_a_definition_trains_subnets_with_early_stopping_and_verifies_them(tmp_p
         assert len(verified) == min(1, n_candidates)
         assert all(t.state.value == "complete" and "params" in t.user_attrs for t in verified)
     assert build_evaluator({"type": "training", "supernet": "mnist1d_cnn"}, pn.load_space("mnist1d_cnn")).config.epochs == 60
+
+
+def test_the_fidelity_demo_trains_stops_verifies_and_reports(tmp_path, capsys):
+    from predictnas._demo import run_fidelity_demo
+
+    storage = tmp_path / "demo_fidelity.db"
+    run_fidelity_demo(storage=str(storage), budget=8, epochs=3, verify=1)
+    out = capsys.readouterr().out
+    assert "Pareto front" in out and "steps trained" in out and (tmp_path / "demo_fidelity.html").exists()
+    with pn.load_study(storage) as study:
+        assert sum(t.state.value == "stopped" for t in study.trials) > 0
+        assert len([t for t in study.trials if "verifies" in t.user_attrs]) <= 1
