@@ -104,7 +104,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     execution = _execution(args)  # an unreachable scheduler fails before the study file is made
     study, evaluator = run_definition(args.study, storage=args.storage, budget=args.budget, seed=args.seed, table=args.table,
                                       proposer=args.proposer, proposer_options=key_values(args.proposer_option or [], where="--proposer-option"),
-                                      batch_size=args.batch_size, show_progress=not args.no_progress)
+                                      batch_size=args.batch_size, show_progress=not args.no_progress,
+                                      overwrite=args.overwrite)
     print(f"study file: {study.path}", file=sys.stderr)
     with study:
         study.optimize(evaluator, show_progress=not args.no_progress, **execution)
@@ -250,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--proposer-option", action="append", metavar="KEY=VALUE", help="a proposer option (repeat), e.g. "
                    "n_initial=6")
     p.add_argument("--batch-size", type=int, metavar="N", help="trials per proposal step (default: the definition's)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing study file (its trials are deleted), "
+                   "e.g. after a first run with a mistake in the definition")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_execution_options(p)
     p.set_defaults(func=_cmd_run)

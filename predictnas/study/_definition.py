@@ -54,10 +54,11 @@ def run_definition(
     proposer_options: dict[str, Any] | None = None,
     batch_size: int | None = None,
     show_progress: bool = False,
+    overwrite: bool = False,
 ) -> tuple[Study, Evaluator]:
     """Creates the study a definition file describes and its evaluator (command-line overrides
     win: ``proposer`` replaces the definition's proposer and its options, ``proposer_options``
-    are added to them)."""
+    are added to them; ``overwrite`` replaces an existing study file, see :func:`create_study`)."""
     path = Path(path)
     if not path.is_file():
         raise InvalidSpecError(f"Study definition {str(path)!r} does not exist.")
@@ -118,7 +119,7 @@ def run_definition(
         seed=study_seed if seed is None else seed, proposer=proposer_name, proposer_options=options,
         constraints=constraints, name=name, budget=study_budget if budget is None else budget,
         batch_size=study_batch if batch_size is None else batch_size, surrogate=surrogate, evaluator=config,
-        warm_start=warm_start, stopper=stopper, stopper_options=stopper_options,
+        warm_start=warm_start, stopper=stopper, stopper_options=stopper_options, overwrite=overwrite,
     )
     return study, evaluator
 

@@ -14,7 +14,7 @@ from predictnas.study._events import EventKind
 from predictnas.study._records import proposer_record
 from predictnas.study._storage import StudyFile
 from predictnas.study._study import Event, Study
-from predictnas.types import Objective, OutcomeConstraint
+from predictnas.types import Objective, OutcomeConstraint, TrialState
 
 if TYPE_CHECKING:
     from predictnas.proposers import Proposer
@@ -38,6 +38,7 @@ def create_study(
     load_if_exists: bool = False,
     stopper: str | None = None,
     stopper_options: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> Study:
     """Creates a study (and its study file when ``storage`` is given). Everything is validated
     before the file is written: a failed create leaves nothing behind.
@@ -67,6 +68,9 @@ def create_study(
             into this study's file with the source path and a content hash (see
             :mod:`predictnas.study._warmstart`).
         load_if_exists: Load the existing file instead of failing when ``storage`` exists.
+        overwrite: Replace an existing study file (e.g. after a first run with a wrong definition;
+            its trials are deleted), once the new definition has been checked; refused while
+            another process writes it.
         stopper: A stopping rule for trials that report intermediate results (``"asha"``, or an
             entry point ``"package.module:Class"``), with ``stopper_options``: ``should_stop``
             asks it (see :mod:`predictnas.stoppers`).
@@ -74,12 +78,16 @@ def create_study(
     from predictnas.spaces import load_space
 
     storage = storage_path(storage)
-    if storage is not None and Path(storage).exists():
+    if load_if_exists and overwrite:
+        raise InvalidSpecError("load_if_exists and overwrite exclude each other: keep the existing study or replace it.")
+    replace = storage is not None and Path(storage).exists() and overwrite
+    if storage is not None and Path(storage).exists() and not overwrite:
         if load_if_exists:
             return load_study(storage, proposer=None if isinstance(proposer, str) else proposer)
         raise StudyError(
-            f"{storage}: a study file already exists; resume it with load_study() / `predictnas resume`, "
-            "or choose another storage path."
+            f"{storage}: a study file already exists ({_stored(storage)}); resume it with load_study() / `predictnas "
+            "resume`, replace it with create_study(..., overwrite=True) / `predictnas run --overwrite` (what it holds is "
+            "deleted), or choose another storage path."
         )
     space = load_space(space) if not isinstance(space, SearchSpace) else space
     if not space.spec:
@@ -127,6 +135,8 @@ def create_study(
     events: list[Event] = [(EventKind.CREATE.value, {"definition": definition})]
     instance = None if isinstance(proposer, str) else proposer
     Study(StudyFile(None, initial=events), proposer=instance).close()  # the definition must load, before any file exists
+    if replace:
+        _remove_study_file(Path(storage))
     if storage is not None:  # the user's own definition: what it names is approved for this file
         from predictnas.study._trust import approve
 
@@ -209,3 +219,30 @@ def storage_path(storage: str | Path | None) -> Path | None:
         raise InvalidSpecError(f"storage {storage!r}: a predictnas study is one SQLite file; give its path (or "
                                "\"sqlite:///path.db\"); server databases are not supported.")
     return Path(storage)
+
+
+def _stored(storage: Path) -> str:
+    """What an existing study file holds, for a message (``"12 trials, 9 complete"``)."""
+    try:
+        study = load_study(storage, readonly=True)
+    except Exception as exc:  # noqa: BLE001 - a message only
+        return f"not readable as a study: {type(exc).__name__}"
+    trials = study.trials
+    return f"{len(trials)} trials, {sum(t.state is TrialState.COMPLETE for t in trials)} complete"
+
+
+def _remove_study_file(path: Path) -> None:
+    """Deletes a study file and its SQLite side files while holding its writer lock (a file that
+    another process writes is refused: ``StudyLockedError``)."""
+    from predictnas.study._lock import WriterLock
+
+    lock = WriterLock(path)
+    lock.acquire()
+    lock.lock_file(path)
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.unlink()
+    finally:
+        lock.release()

@@ -19,6 +19,7 @@ from predictnas.exceptions import (
     BrokenEvaluatorError,
     EvaluatorMismatchError,
     InvalidSpecError,
+    InvalidValuesError,
     PredictNASError,
     SpaceExhaustedError,
 )
@@ -225,6 +226,9 @@ class _Loop:
             names = study.metric_names
             returned = dict(outcome.result.values)
             missing = [m for m in names if m not in returned]
+            if missing and any(t.state is TrialState.COMPLETE for t in study.trials):
+                raise InvalidValuesError(f"The evaluator returned no {missing} for this architecture (it returned "
+                                         f"{sorted(returned)})")  # it named them before: this trial fails, the study goes on
             if missing:
                 error = EvaluatorMismatchError(
                     f"The evaluator returned metrics {sorted(returned)}, but the study needs {names} (missing {missing}); "

@@ -172,3 +172,74 @@ def test_the_cli_stops_a_mismatched_study_with_one_line(tmp_path):
                          capture_output=True, text=True, cwd="/", timeout=120)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.strip().splitlines()[-1].startswith("predictnas: error: The evaluator returned metrics ['accuracy', 'flops']")
+
+
+MODULE = '''
+def wrong(arch):
+    return {"acc": 1.0 + len(set(arch.values())), "params": 3.0}
+
+
+def right(arch):
+    return {"acc": 1.0 + len(set(arch.values())), "flops": 3.0 + len(arch)}
+'''
+
+DEFINITION = '''
+schema_version = 1
+kind = "study"
+name = "mine"
+space = "nb201"
+budget = 4
+[objectives]
+acc = "maximize"
+flops = "minimize"
+[proposer]
+name = "random"
+[evaluator]
+type = "function"
+entry_point = "mine_eval:{fn}"
+'''
+
+
+def test_a_first_run_with_a_mistake_is_fixed_by_overwrite_and_nothing_else_is_lost(tmp_path, capsys):
+    from predictnas.cli import main
+
+    (tmp_path / "mine_eval.py").write_text(MODULE)
+    spec = tmp_path / "mine.toml"
+    spec.write_text(DEFINITION.format(fn="wrong"))
+    assert main(["run", str(spec), "--no-progress"]) == 2  # the evaluator returns params, the study wants flops
+    assert "missing ['flops']" in capsys.readouterr().err and (tmp_path / "mine.db").exists()
+    spec.write_text(DEFINITION.format(fn="right"))  # fixed; running again names both ways out
+    assert main(["run", str(spec), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "a study file already exists (1 trials, 0 complete)" in err and "predictnas run --overwrite" in err
+    assert main(["run", str(spec), "--no-progress", "--overwrite"]) == 0
+    with pn.load_study(tmp_path / "mine.db") as study:
+        assert [t.state.value for t in study.trials] == ["complete"] * 4
+        before = [(t.key, t.values) for t in study.trials]
+        # a file another process writes is never replaced
+        with pytest.raises(StudyError, match="open for writing|locked|another process"):
+            pn.create_study(space="nb201", objectives=OBJ, storage=tmp_path / "mine.db", overwrite=True)
+    with pn.load_study(tmp_path / "mine.db") as study:
+        assert [(t.key, t.values) for t in study.trials] == before
+    with pytest.raises(InvalidSpecError, match="exclude each other"):
+        pn.create_study(space="nb201", objectives=OBJ, storage=tmp_path / "mine.db", overwrite=True, load_if_exists=True)
+    with pytest.raises(InvalidSpecError):  # a bad new definition: checked before anything is deleted
+        pn.create_study(space="nb201", objectives={"acc": "upward"}, storage=tmp_path / "mine.db", overwrite=True)
+    with pn.load_study(tmp_path / "mine.db") as study:
+        assert [(t.key, t.values) for t in study.trials] == before
+    fresh = pn.create_study(space="nb201", objectives=OBJ, storage=tmp_path / "mine.db", overwrite=True)
+    assert fresh.trials == [] and fresh.objectives[1].name == "flops"
+
+
+def test_a_metric_missing_after_the_evaluator_named_them_fails_that_trial_only():
+    calls = []
+
+    def sometimes(arch):  # the 3rd result lacks flops (e.g. a profiler that failed on one model)
+        calls.append(1)
+        acc, flops = _metrics(arch)
+        return {"acc": acc} if len(calls) == 3 else {"acc": acc, "flops": flops}
+
+    study = _study()
+    study.optimize(sometimes, 6)
+    assert [t.state.value for t in study.trials] == ["complete"] * 2 + ["failed"] + ["complete"] * 3
+    assert "returned no ['flops']" in study.trials[2].error
