@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from predictnas._validation import key_values
 from predictnas._version import __version__
@@ -107,6 +107,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                       batch_size=args.batch_size, show_progress=not args.no_progress,
                                       overwrite=args.overwrite)
     print(f"study file: {study.path}", file=sys.stderr)
+    args.study_path = study.path
     with study:
         study.optimize(evaluator, show_progress=not args.no_progress, **execution)
         study.check_saved()
@@ -120,6 +121,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     from predictnas.study import build_evaluator, load_study
 
     execution = _execution(args)
+    args.study_path = args.storage
     with load_study(args.storage, trust=args.trust) as study:
         evaluator = build_evaluator(study.definition.get("evaluator"), study.space, show_progress=not args.no_progress)
         if args.budget is not None and args.budget != study.budget:
@@ -216,8 +218,36 @@ def _cmd_benchmark_search(args: argparse.Namespace) -> int:
     return main_search(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the likely option named for a mistyped one (``--budgt`` -> ``--budget``)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        import difflib
+        import re
+
+        unknown = re.search(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            known = sorted(_option_strings(self))
+            hints = [f"{match[0]} for {arg}" for arg in unknown.group(1).split() if arg.startswith("-")
+                     and (match := difflib.get_close_matches(arg.split("=")[0], known, n=1, cutoff=0.6))]
+            if hints:
+                message += f" (did you mean {', '.join(hints)}?)"
+        super().error(message)
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every ``--option`` of ``parser`` and of its sub-commands."""
+    out: set[str] = set()
+    for action in parser._actions:
+        out.update(o for o in action.option_strings if o.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out |= _option_strings(sub)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="predictnas",
         description="Predictor-driven multi-objective neural architecture search.",
     )
@@ -341,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the demo (the main job of `make demo`)", description="Run the built-in demo.")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--fidelity", action="store_true", help="the second demo: subnets trained from scratch with early "
-                   "stopping and a verified front (about 2 minutes, no supernet)")
+                   "stopping and a verified front (about 3 minutes, no supernet)")
     p.set_defaults(func=_cmd_demo)
     return parser
 
@@ -355,7 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"predictnas: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("predictnas: interrupted", file=sys.stderr)
+        path = getattr(args, "study_path", None)
+        print("predictnas: interrupted" + (f"; every finished trial is in {path}: continue with `predictnas resume {path}`"
+                                           if path else ""), file=sys.stderr)
         return 130
     except BrokenPipeError:  # `predictnas export X.db | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

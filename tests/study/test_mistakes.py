@@ -243,3 +243,29 @@ def test_a_metric_missing_after_the_evaluator_named_them_fails_that_trial_only()
     study.optimize(sometimes, 6)
     assert [t.state.value for t in study.trials] == ["complete"] * 2 + ["failed"] + ["complete"] * 3
     assert "returned no ['flops']" in study.trials[2].error
+
+
+def test_the_command_line_suggests_a_mistyped_option_and_says_how_to_resume_after_ctrl_c(tmp_path, capsys):
+    from predictnas.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["run", "x.toml", "--budgt", "3"])
+    assert "unrecognized arguments: --budgt 3 (did you mean --budget for --budgt?)" in capsys.readouterr().err
+    (tmp_path / "ctrl_c_eval.py").write_text(MODULE + '''
+
+calls = []
+
+
+def interrupted(arch):
+    calls.append(1)
+    if len(calls) == 3:
+        raise KeyboardInterrupt
+    return right(arch)
+''')
+    spec = tmp_path / "mine.toml"
+    spec.write_text(DEFINITION.format(fn="interrupted").replace("mine_eval:", "ctrl_c_eval:"))
+    assert main(["run", str(spec), "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted; every finished trial is in {tmp_path / 'mine.db'}: continue with `predictnas resume " in err
+    with pn.load_study(tmp_path / "mine.db") as study:
+        assert [t.state.value for t in study.trials][:2] == ["complete", "complete"]
