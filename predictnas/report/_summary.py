@@ -33,7 +33,9 @@ def format_status(study: Study) -> str:
         f"trials      {len(study.trials)} / {study.budget or '-'}: {counts[TrialState.COMPLETE]} complete "
         f"({cache} cache hits), {counts[TrialState.FAILED]} failed, {counts[TrialState.RUNNING]} running"
         + (f", {counts[TrialState.STOPPED]} stopped early (lower fidelity: never on the front)"
-           if counts[TrialState.STOPPED] else ""),
+           if counts[TrialState.STOPPED] else "")
+        + (f"; {verifications} of them verifications of stopped trials" if (verifications := sum(
+            "verifies" in t.user_attrs for t in study.trials)) else ""),
         f"front       {len(study.pareto_front())} architectures, hypervolume {study.hypervolume():.4f} "
         "(normalised to the observed range, ref 1.1; complete trials at the target fidelity only)",
     ]

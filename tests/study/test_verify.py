@@ -56,6 +56,9 @@ def test_candidates_are_stopped_trials_on_the_front_of_their_step_and_verificati
         assert trial.state.value == "complete" and trial.key == candidate.key and trial.fidelity is None
         assert max(trial.intermediate) == table.epochs  # trained to the end, never stopped
         assert trial.values["acc"] == pytest.approx(table.curve(candidate.arch)[0][-1])
+    from predictnas.report import format_status
+
+    assert "; 2 of them verifications of stopped trials" in format_status(study)
     left = {t.number for t in study.verify_candidates()}
     assert left <= {c.number for c in candidates[2:]}
     assert study.hypervolume(lower=[-100, 0], upper=[0, 10]) >= front_before
