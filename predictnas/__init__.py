@@ -46,6 +46,7 @@ _LAZY = {
     "TableEvaluator": "predictnas.evaluators",
     "Supernet": "predictnas.supernets",
     "SupernetEvaluator": "predictnas.supernets",
+    "StandaloneEvaluator": "predictnas.supernets",
     "train_supernet": "predictnas.supernets",
 }
 

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,8 @@ def optimize(
     catch: tuple[type[BaseException], ...] = (Exception,),
     max_initial_failures: int | None = 5,
     show_progress: bool = False,
+    callbacks: Sequence[Callable[[Study, FrozenTrial], Any]] = (),
+    max_seconds: float | None = None,
 ) -> None:
     """Runs ask -> evaluate -> tell until the study holds ``len(trials) + n_trials`` trials
     (``n_trials=None``: until the study's ``budget``).
@@ -71,6 +73,10 @@ def optimize(
             with a bug does not spend the whole budget. A result that does not name the
             study's metrics stops the run at once (:class:`EvaluatorMismatchError`).
         show_progress: Show a tqdm bar.
+        callbacks: Called as ``callback(study, trial)`` after each trial of this run finishes
+            (complete, failed or stopped), as Optuna's ``callbacks``.
+        max_seconds: Wall-clock seconds for the whole run (Optuna's ``timeout``): no new trial is
+            asked after it; running ones finish. ``timeout`` is per evaluation.
 
     Trials left running by an interrupted process are evaluated first, under their own numbers.
     A ``KeyboardInterrupt`` leaves in-flight trials running, so that resuming re-runs them
@@ -107,7 +113,13 @@ def optimize(
         runner.shutdown()
         raise InvalidSpecError(f"{type(runner).__name__} runs a stepped evaluation to its end: early stopping runs "
                                "in-process for now (executor=\"inprocess\", n_workers=1), or create the study without a stopper.")
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or max_seconds <= 0):
+        raise InvalidSpecError(f"max_seconds must be a positive number of seconds; got {max_seconds!r}.")
+    if not all(callable(c) for c in callbacks):
+        raise InvalidSpecError(f"callbacks must be functions (study, trial) -> None; got {list(callbacks)!r}.")
     loop = _Loop(study, retries, catch, max_initial_failures, _Progress(study, target) if show_progress else None)
+    loop.callbacks = tuple(callbacks)
+    deadline = None if max_seconds is None else time.perf_counter() + max_seconds
     limit = runner.max_in_flight
     queue = [t for t in study.trials if t.state is TrialState.RUNNING]
     for trial in queue:
@@ -124,6 +136,8 @@ def optimize(
                     loop.collect(in_flight, queue, block=False)
                 free = q if limit is None else limit - len(in_flight)
                 n = min(q, free, target - _n_proposed(study))
+                if deadline is not None and time.perf_counter() >= deadline:
+                    n = 0  # the run's time is up: finish what is running, ask nothing new
                 if not queue and n > 0 and not exhausted:
                     try:
                         asked = study.ask(n)
@@ -200,6 +214,7 @@ class _Loop:
         self.max_initial_failures = max_initial_failures
         self.finished = self.failed = 0
         self.last_error = ""
+        self.callbacks: tuple[Callable[[Study, FrozenTrial], Any], ...] = ()
 
     def collect(self, in_flight: dict[Future[Any], tuple[FrozenTrial, float]], queue: list[FrozenTrial], *,
                 block: bool) -> None:
@@ -212,6 +227,8 @@ class _Loop:
             self.finish(trial, future, started, queue)
             if self.progress:
                 self.progress.update()
+            for callback in self.callbacks:
+                callback(self.study, self.study.get_trial(trial.number))
         if done:
             assess_if_due(self.study)
 
@@ -353,6 +370,6 @@ def optimize_options(options: dict[str, Any]) -> dict[str, Any]:
             out[ours] = out.pop(theirs)
     unknown = sorted(set(out) - set(valid))
     if unknown:
-        hint = " (Optuna's timeout is for the whole study; here timeout is seconds per evaluation)" if "callbacks" in unknown else ""
-        raise InvalidSpecError(f"optimize() has no option(s) {unknown}; its options: {', '.join(valid)}{hint}.")
+        raise InvalidSpecError(f"optimize() has no option(s) {unknown}; its options: {', '.join(valid)} (Optuna's "
+                               "whole-study timeout is max_seconds here; timeout is seconds per evaluation).")
     return out

@@ -105,8 +105,7 @@ class Study:
     # -- read access ----------------------------------------------------------------------------
     @property
     def proposer(self) -> Proposer:
-        """The proposer that ``ask`` uses (a study loaded read-only has none: reading a study file
-        never loads the code it names)."""
+        """The proposer ``ask`` uses (none in a study loaded read-only: reading never loads code it names)."""
         if self._proposer is None:
             raise StudyError(f"{self.path}: was loaded read-only, so its proposer was not built; load it with "
                              "load_study(path) to ask for trials.")
@@ -213,12 +212,8 @@ class Study:
         return [t for t, keep in zip(feasible, mask) if keep]
 
     def hypervolume(self, *, lower: Sequence[float] | None = None, upper: Sequence[float] | None = None) -> float:
-        """Hypervolume of the feasible complete trials (see :mod:`predictnas.pareto` for the convention).
-
-        Args:
-            lower: Per-objective lower bounds in minimisation form (default: observed minimum).
-            upper: Per-objective upper bounds in minimisation form (default: observed maximum).
-        """
+        """Hypervolume of the feasible complete trials (:mod:`predictnas.pareto`'s convention), normalised
+        by per-objective ``lower`` / ``upper`` bounds in minimisation form (default: the observed range)."""
         from predictnas.pareto import hypervolume
 
         feasible = [t for t in self._complete() if self.is_feasible(t)]
@@ -233,11 +228,18 @@ class Study:
         """One flat dict per trial: number, state, parameters, objective values, cheap stats, ..."""
         return trial_rows(self.trials, self.space, self.metric_names)
 
-    def trials_dataframe(self) -> Any:
-        """The trials as a pandas ``DataFrame`` (one row per trial, see :meth:`trial_rows`)."""
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """Optuna's name for :meth:`pareto_front`."""
+        return self.pareto_front()
+
+    def trials_dataframe(self, *, front: bool = False) -> Any:
+        """The trials as a pandas ``DataFrame`` (one row per trial, see :meth:`trial_rows`); ``front``:
+        the Pareto front's only."""
         import pandas as pd
 
-        return pd.DataFrame(self.trial_rows())
+        rows, keep = self.trial_rows(), {t.number for t in self.pareto_front()} if front else None
+        return pd.DataFrame([r for r in rows if keep is None or r["number"] in keep])
 
     # -- ask / tell -----------------------------------------------------------------------------
     @property
@@ -426,10 +428,8 @@ class Study:
         return payload
 
     def optimize(self, evaluator: Evaluator, n_trials: int | None = None, **options: Any) -> None:
-        """Runs ask -> evaluate -> tell until the study holds ``len(trials) + n_trials`` trials
-        (``n_trials=None``: until the study's ``budget``); see
-        :func:`predictnas.study._optimize.optimize` for the options (batch size, workers,
-        executor, timeout, retries, failure limits, progress bar)."""
+        """Runs ask -> evaluate -> tell up to ``len(trials) + n_trials`` trials (``None``: the ``budget``); options
+        (batch size, workers, timeouts, retries, callbacks, ...): :func:`predictnas.study._optimize.optimize`."""
         from predictnas.study._optimize import optimize, optimize_options
 
         optimize(self, evaluator, n_trials, **optimize_options(options))

@@ -17,8 +17,9 @@ def test_a_plain_function_is_an_evaluator_and_optuna_option_names_work():
     study = pn.create_study(space="nb201", objectives=OBJ, proposer="random")
     study.optimize(_metrics, 4, n_jobs=1, show_progress_bar=False)
     assert [t.state.value for t in study.trials] == ["complete"] * 4
-    with pytest.raises(InvalidSpecError, match=r"optimize\(\) has no option\(s\) \['callbacks'\]; its options: batch_size"):
-        study.optimize(_metrics, 2, callbacks=[print])
+    with pytest.raises(InvalidSpecError, match=r"optimize\(\) has no option\(s\) \['n_trial'\]; its options: batch_size.*"
+                                               r"whole-study timeout is max_seconds"):
+        study.optimize(_metrics, n_trial=2)
     with pytest.raises(InvalidSpecError, match="give n_workers or Optuna's n_jobs, not both"):
         study.optimize(_metrics, 2, n_jobs=1, n_workers=1)
     with pytest.raises(InvalidSpecError, match="needs an Evaluator or a function"):
@@ -38,3 +39,27 @@ def test_objectives_without_directions_and_storage_urls_are_clear(tmp_path, monk
     with pytest.raises(InvalidSpecError, match="server databases are not supported"):
         pn.create_study(space="nb201", objectives=OBJ, storage="postgresql://user@host/db")
     assert not (tmp_path / "postgresql:").exists()
+
+
+def test_callbacks_best_trials_the_front_as_a_dataframe_and_a_whole_run_time_limit():
+    import time
+
+    study = pn.create_study(space="nb201", objectives=OBJ, proposer="random")
+    seen = []
+    study.optimize(_metrics, 5, callbacks=[lambda s, t: seen.append((s is study, t.number, t.state.value))])
+    assert seen == [(True, n, "complete") for n in range(5)]
+    assert [t.number for t in study.best_trials] == [t.number for t in study.pareto_front()]
+    front = study.trials_dataframe(front=True)
+    assert sorted(front["number"]) == sorted(t.number for t in study.pareto_front()) and len(study.trials_dataframe()) == 5
+
+    def slow(arch):
+        time.sleep(0.2)
+        return _metrics(arch)
+
+    started = time.perf_counter()
+    study.optimize(slow, 100, max_seconds=0.5)  # Optuna's whole-study timeout
+    assert 5 + 2 <= len(study.trials) <= 5 + 5 and time.perf_counter() - started < 3
+    with pytest.raises(InvalidSpecError, match="max_seconds must be a positive number"):
+        study.optimize(_metrics, 1, max_seconds=0)
+    with pytest.raises(InvalidSpecError, match="callbacks must be functions"):
+        study.optimize(_metrics, 1, callbacks=["print"])
