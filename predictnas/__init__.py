@@ -48,6 +48,8 @@ _LAZY = {
     "SupernetEvaluator": "predictnas.supernets",
     "StandaloneEvaluator": "predictnas.supernets",
     "train_supernet": "predictnas.supernets",
+    "plot_pareto_front": "predictnas.report",
+    "plot_hypervolume_history": "predictnas.report",
 }
 
 __all__ = ["__version__", *_LAZY]

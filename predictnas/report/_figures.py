@@ -1,27 +1,44 @@
-"""PNG and SVG figures for papers (matplotlib, headless Agg backend)."""
+"""Figures: the Pareto front and the hypervolume history as matplotlib ``Figure`` objects
+(``plot_pareto_front`` / ``plot_hypervolume_history``, like ``optuna.visualization``), and PNG/SVG
+files of both for papers. No pyplot: they work headless and show in notebooks."""
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from predictnas.exceptions import OptionalDependencyError
-from predictnas.report._data import ReportData
+from predictnas.report._data import ReportData, report_data
+
+if TYPE_CHECKING:
+    from predictnas.study import Study
 
 
-def write_figures(data: ReportData, folder: Path) -> list[Path]:
-    """Writes ``front.{png,svg}`` and ``hypervolume.{png,svg}`` into ``folder``; returns the paths."""
+def _figure(**kwargs: Any) -> Any:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         raise OptionalDependencyError("Figures need matplotlib: pip install 'predictnas[figures]'.") from None
-    folder.mkdir(parents=True, exist_ok=True)
+    return Figure(**kwargs)
+
+
+def plot_pareto_front(study: Study) -> Any:
+    """A matplotlib ``Figure``: every pair of objectives, evaluated trials in grey, infeasible ones
+    marked, the Pareto front in red (a step line for two objectives)."""
+    return front_figure(report_data(study))
+
+
+def plot_hypervolume_history(study: Study, compare: Study | None = None) -> Any:
+    """A matplotlib ``Figure``: the normalised hypervolume after each evaluation (and ``compare``'s)."""
+    return hypervolume_figure(report_data(study, compare=compare))
+
+
+def front_figure(data: ReportData) -> Any:
     names = [n for n, _ in data.objectives]
-    pairs = list(itertools.combinations(range(len(names)), 2))
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.6), squeeze=False)
+    pairs = list(itertools.combinations(range(len(names)), 2)) or [(0, 0)]
+    fig = _figure(figsize=(4.2 * len(pairs), 3.6))
+    axes = fig.subplots(1, len(pairs), squeeze=False)
     others = [t for t in data.trials if t.feasible and not t.on_front and t.cache_of is None]
     infeasible = [t for t in data.trials if t.state == "complete" and not t.feasible]
     for ax, (i, j) in zip(axes[0], pairs):
@@ -38,9 +55,12 @@ def write_figures(data: ReportData, folder: Path) -> list[Path]:
     axes[0][0].legend(fontsize=8)
     fig.suptitle(f"{data.header['study']}: Pareto front")
     fig.tight_layout()
-    paths = _save(fig, folder / "front")
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    return fig
+
+
+def hypervolume_figure(data: ReportData) -> Any:
+    fig = _figure(figsize=(5, 3.4))
+    ax = fig.subplots()
     ax.step([k for k, _ in data.hv_curve], [v for _, v in data.hv_curve], where="post", label=data.header["study"])
     if data.compare:
         curve = data.compare["hv_curve"]
@@ -49,15 +69,17 @@ def write_figures(data: ReportData, folder: Path) -> list[Path]:
     ax.set_ylabel("hypervolume (normalised)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    paths += _save(fig, folder / "hypervolume")
-    plt.close(fig)
+    return fig
+
+
+def write_figures(data: ReportData, folder: Path) -> list[Path]:
+    """Writes ``front.{png,svg}`` and ``hypervolume.{png,svg}`` into ``folder``; returns the paths."""
+    figures = {"front": front_figure(data), "hypervolume": hypervolume_figure(data)}
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for stem, fig in figures.items():
+        for ext in ("png", "svg"):
+            path = folder / f"{stem}.{ext}"
+            fig.savefig(path, dpi=150)
+            paths.append(path)
     return paths
-
-
-def _save(fig, stem: Path) -> list[Path]:
-    out = []
-    for ext in ("png", "svg"):
-        path = stem.with_suffix(f".{ext}")
-        fig.savefig(path, dpi=150)
-        out.append(path)
-    return out

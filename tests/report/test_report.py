@@ -106,6 +106,20 @@ def test_figures(tmp_path) -> None:
         assert (tmp_path / "figs" / name).stat().st_size > 1000
 
 
+def test_figure_functions_return_figures_like_optuna_visualization() -> None:
+    pytest.importorskip("matplotlib")
+    import predictnas as pn
+
+    study = known_study()
+    front = pn.plot_pareto_front(study)
+    ax = front.axes[0]
+    assert type(front).__name__ == "Figure" and [ax.get_xlabel(), ax.get_ylabel()] == [o.name for o in study.objectives]
+    line = next(l for l in ax.get_lines() if l.get_label() == "Pareto front")
+    assert len(line.get_xdata()) == len(study.pareto_front())
+    history = pn.plot_hypervolume_history(study)
+    assert history.axes[0].get_ylabel() == "hypervolume (normalised)" and len(history.axes[0].get_lines()) == 1
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
