@@ -303,18 +303,29 @@ def _n_proposed(study: Study) -> int:
 
 
 class _Progress:
-    """tqdm bar: trials done, Pareto-front size, hypervolume, ETA."""
+    """tqdm bar: trials done, Pareto-front size, hypervolume, ETA. The hypervolume is normalised by
+    bounds fixed once the front spans a range in every objective, so it can only grow (normalised
+    to the observed range, a new extreme point would make it drop)."""
 
     def __init__(self, study: Study, target: int) -> None:
         from tqdm.auto import tqdm
 
-        self.study = study
+        self.study, self.bounds = study, None
         finished = sum(t.state is not TrialState.RUNNING for t in study.trials)
         self.bar = tqdm(total=target, initial=finished, desc=study.name, unit="trial", dynamic_ncols=True)
 
     def update(self) -> None:
         self.bar.update(1)
-        self.bar.set_postfix(front=len(self.study.pareto_front()), hv=f"{self.study.hypervolume():.4f}", refresh=False)
+        self.bar.set_postfix(front=len(self.study.pareto_front()), hv=self.hypervolume(), refresh=False)
+
+    def hypervolume(self) -> str:
+        """The front's hypervolume within the fixed bounds (``"-"`` until they exist)."""
+        study = self.study
+        if self.bounds is None:
+            F = study.objective_matrix(study.pareto_front())
+            if len(F) >= 2 and (F.max(axis=0) > F.min(axis=0)).all():
+                self.bounds = (F.min(axis=0), F.max(axis=0))
+        return "-" if self.bounds is None else f"{study.hypervolume(lower=self.bounds[0], upper=self.bounds[1]):.4f}"
 
     def add_retry(self) -> None:
         """A retry is one more trial to finish than the budget says."""

@@ -63,3 +63,21 @@ def test_callbacks_best_trials_the_front_as_a_dataframe_and_a_whole_run_time_lim
         study.optimize(_metrics, 1, max_seconds=0)
     with pytest.raises(InvalidSpecError, match="callbacks must be functions"):
         study.optimize(_metrics, 1, callbacks=["print"])
+
+
+def test_the_progress_bars_hypervolume_never_drops():
+    from predictnas.study._optimize import _Progress
+
+    study = pn.create_study(space="nb201", objectives=OBJ, proposer="random")
+    progress = _Progress(study, 40)
+    shown, renormalised = [], []
+    # a late extreme point (a new smallest flops) re-normalised to the observed range would shrink the rest
+    for values in ([5.0, 5.0], [3.0, 1.0], [6.0, 6.0], [4.0, 3.0], [7.0, 8.0], [0.5, 0.1], [8.0, 9.0]):
+        study.tell(study.ask()[0], {"acc": values[0], "flops": values[1]})
+        progress.update()
+        shown.append(progress.hypervolume())
+        renormalised.append(study.hypervolume())
+    progress.close()
+    numbers = [float(v) for v in shown if v != "-"]
+    assert shown[0] == "-" and len(numbers) >= 5 and numbers == sorted(numbers)
+    assert any(b < a for a, b in zip(renormalised, renormalised[1:]))  # what the observed range did
