@@ -66,7 +66,7 @@ def code_manifest(definition: Mapping[str, Any], study_path: str | os.PathLike[s
     evaluator = definition.get("evaluator")
     if isinstance(evaluator, Mapping):
         folder = evaluator.get("folder")
-        if isinstance(folder, str) and folder and evaluator.get("type") == "function":
+        if isinstance(folder, str) and folder and evaluator.get("type") in ("function", "supernet", "training"):
             items.append(CodeItem("import folder", folder, "evaluator.folder"))
         checkpoint = evaluator.get("checkpoint")
         if isinstance(checkpoint, str) and checkpoint and not _inside(checkpoint, study_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
@@ -62,6 +63,7 @@ def build_supernet_evaluator(config: Mapping[str, Any], *, show_progress: bool =
     ``config``: ``supernet`` (name or entry point), ``checkpoint`` (path, optional), ``training``
     (``TrainingConfig`` overrides) and ``options`` (``SupernetEvaluator`` keyword arguments).
     """
+    _import_folder(config)
     builtin = resolve_supernet(str(config["supernet"]))
     training = training_config(builtin.training, config.get("training", {}))
     supernet, task = builtin.make(), builtin.task()
@@ -78,9 +80,24 @@ def build_standalone_evaluator(config: Mapping[str, Any]) -> StandaloneEvaluator
     """Each candidate trained from scratch: ``supernet`` (name or entry point) supplies the layers,
     ``training`` overrides its standalone settings (by default the supernet's own training settings;
     ``epochs`` is the target fidelity)."""
+    _import_folder(config)
     builtin = resolve_supernet(str(config["supernet"]))
     training = training_config(builtin.training, config.get("training", {}))
     return StandaloneEvaluator(builtin.make(), builtin.task(), training, threads=builtin.threads)
+
+
+def _import_folder(config: Mapping[str, Any]) -> None:
+    """A supernet module beside the study definition (``supernet = "mymodule:factory"``) is importable,
+    as a function evaluator's is: the definition's folder goes on ``sys.path``."""
+    folder = config.get("folder")
+    if folder and folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
+def _read_supernet(node: SpecReader, resolve: Callable[[str], Path]) -> dict[str, Any]:
+    """``supernet`` and, for an entry point, the definition's folder (to import it from)."""
+    name = node.get("supernet", str, required=True)
+    return {"supernet": name, **({"folder": str(resolve("."))} if ":" in name else {})}
 
 
 class SupernetType(EvaluatorType):
@@ -88,8 +105,7 @@ class SupernetType(EvaluatorType):
 
     def read(self, node: SpecReader, resolve: Callable[[str], Path]) -> dict[str, Any]:
         checkpoint = node.get("checkpoint", str)
-        return {"supernet": node.get("supernet", str, required=True),
-                "checkpoint": str(resolve(checkpoint)) if checkpoint else None,
+        return {**_read_supernet(node, resolve), "checkpoint": str(resolve(checkpoint)) if checkpoint else None,
                 "training": dict(node.get("training", dict, default={})), "options": dict(node.get("options", dict, default={}))}
 
     def build(self, config: Mapping[str, Any], space: SearchSpace, *, show_progress: bool = False) -> Evaluator:
@@ -109,7 +125,7 @@ class TrainingType(EvaluatorType):
     its settings (e.g. ``{ epochs = 15 }``)."""
 
     def read(self, node: SpecReader, resolve: Callable[[str], Path]) -> dict[str, Any]:
-        return {"supernet": node.get("supernet", str, required=True), "training": dict(node.get("training", dict, default={}))}
+        return {**_read_supernet(node, resolve), "training": dict(node.get("training", dict, default={}))}
 
     def build(self, config: Mapping[str, Any], space: SearchSpace, *, show_progress: bool = False) -> Evaluator:
         evaluator = build_standalone_evaluator(config)

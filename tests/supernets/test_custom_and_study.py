@@ -112,3 +112,27 @@ def test_only_named_proxies_are_computed_and_one_that_cannot_be_is_a_warning_not
     assert all("synflow" in t.cheap and "nwot" not in t.cheap for t in study.trials)
     warnings = [r.getMessage() for r in caplog.records if "nwot" in r.getMessage()]
     assert len(warnings) == 1 and "cannot be computed" in warnings[0] and "ReLU" in warnings[0]
+
+
+def test_a_supernet_module_beside_the_definition_is_importable_and_listed_as_code(tmp_path) -> None:
+    from predictnas._validation import SpecReader
+    from predictnas.evaluators import read_evaluator
+    from predictnas.study import code_manifest
+
+    (tmp_path / "mine_beside_supernet.py").write_text(textwrap.dedent("""
+        from predictnas.examples.custom_supernet import moons
+
+
+        def mine():
+            return moons()
+    """))
+    node = SpecReader({"type": "training", "supernet": "mine_beside_supernet:mine", "training": {"epochs": 1}}, "x.toml", "evaluator")
+    config = read_evaluator(node, lambda text: (tmp_path / text).resolve())
+    assert config["folder"] == str(tmp_path.resolve())
+    evaluator = build_evaluator(config, moons().make().space)  # imported from the definition's folder
+    assert len(list(evaluator.steps(evaluator.supernet.smallest_arch()))) == 1
+    items = code_manifest({"evaluator": config}, tmp_path / "s.db")
+    assert [(i.kind, i.value) for i in items] == [("entry point", "mine_beside_supernet:mine"),
+                                                  ("import folder", str(tmp_path.resolve()))]
+    builtin = read_evaluator(SpecReader({"type": "supernet", "supernet": "mnist1d_cnn"}, "x.toml", "evaluator"), lambda t: tmp_path)
+    assert "folder" not in builtin  # a built-in supernet asks nothing to be imported
