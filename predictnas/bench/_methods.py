@@ -90,13 +90,12 @@ def run_optuna(problem: SearchProblem, method: str, *, seed: int, budget: int) -
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("optuna").setLevel(logging.WARNING)
-    constraints = (lambda t: t.user_attrs["violation"]) if problem.constraints else None
-    if method == "optuna-tpe":
-        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=constraints)
+    if method == "optuna-tpe":  # constraints: trial.set_constraint (Optuna 5; constraints_func is deprecated)
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True)
     elif method == "optuna-nsga2":
-        sampler = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
+        sampler = optuna.samplers.NSGAIISampler(seed=seed)
     else:
-        sampler = optuna.samplers.GPSampler(seed=seed, constraints_func=constraints)
+        sampler = optuna.samplers.GPSampler(seed=seed)
     study = optuna.create_study(directions=[d for _, d in problem.objectives], sampler=sampler)
     space, run = problem.space, Run()
     while len(run.rows) < budget:
@@ -120,7 +119,7 @@ def run_optuna(problem: SearchProblem, method: str, *, seed: int, budget: int) -
             continue
         run.rows.append(row)
         run.failed.append(False)
-        if constraints is not None:
-            trial.set_user_attr("violation", [c.violation(result[c.metric]) for c in problem.constraints])
+        for i, c in enumerate(problem.constraints):
+            trial.set_constraint(f"c{i}", c.violation(result[c.metric]))
         study.tell(trial, [result[c] for c, _ in problem.objectives])
     return run
