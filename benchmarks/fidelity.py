@@ -14,7 +14,7 @@ model inputs, half the compute spent verifying stopped trials that could be on t
 ``supernet-topk`` (the measured supernet training paid first, then rows trained in NSGA-II order of
 inherited accuracy and MACs); ``optuna-tpe-hyperband`` / ``optuna-tpe-sha`` (Optuna TPE with its
 pruners, single-objective: accuracy with MACs <= the median as a constraint); ``syne-tune-moasha``;
-``random``, ``random-asha``; ablations: ``predictnas-asha`` (no verification),
+``random``, ``random-asha``; ablations: ``random-asha-acc`` (ASHA on accuracy alone), ``predictnas-asha`` (no verification),
 ``predictnas-complete-only`` (the model ignores stopped trials), ``random-predictive``
 (the model-based stopping rule), ``random-asha-verify``, ``random-predictive-verify``,
 ``random-asha-verify-model`` (verification ordered by predicted HV gain).
@@ -25,7 +25,7 @@ JSON: ``versions``; per method ``hv_at_cost`` (keys "25", "50", "100": the HV ra
 of the budget was spent; one value per seed), ``cost_to_full_hv`` (compute seconds to reach
 predictnas-full's median final HV ratio, per seed; null if never), ``front_honesty_gap`` (per
 seed: |HV of the reported front's stated values - HV of their true values| / the latter),
-``compute_s``, ``evaluations``, ``stopped`` and ``verified``.
+``compute_s``, ``evaluations``, ``stopped``, ``verified`` and ``verified_on_true_front``.
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ from predictnas.pareto import hypervolume, pareto_mask, to_minimization
 TABLE = Path(__file__).resolve().parent / "data" / "mnist1d_cnn"
 METHODS = {"predictnas-full": ("bo", None, 0.0), "predictnas": ("bo", "asha", 0.5), "predictnas-asha": ("bo", "asha", 0.0),
            "predictnas-predictive": ("bo", "predictive", 0.5), "random": ("random", None, 0.0),
-           "random-asha": ("random", "asha", 0.0), "random-predictive": ("random", "predictive", 0.0),
+           "random-asha": ("random", "asha", 0.0), "random-asha-acc": ("random", "asha", 0.0),
+           "random-predictive": ("random", "predictive", 0.0),
            "random-asha-verify": ("random", "asha", 0.5), "random-predictive-verify": ("random", "predictive", 0.5),
            "random-asha-verify-model": ("random", "asha", 0.5), "predictnas-complete-only": ("bo", "asha", 0.5)}
 PROPOSER_OPTIONS = {"predictnas-complete-only": {"fidelities": False}}  # the model learns from complete trials only
+STOPPER_OPTIONS = {"random-asha-acc": {"metric": "acc"}}  # ASHA on accuracy alone (the rule before multi-objective ASHA)
 ORDER = {"random-asha-verify-model": "model"}  # the stopped trial predicted to add most HV verified first (ablation)
 PEERS = ("supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha")
 DEFAULT = ("predictnas-full", "predictnas", "supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha",
@@ -55,26 +57,28 @@ DEFAULT = ("predictnas-full", "predictnas", "supernet-topk", "optuna-tpe-hyperba
 OBJECTIVES = {"acc": "maximize", "macs": "minimize"}
 
 
-def truth(table: CurveTable) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(lower, upper, true HV)`` of (final accuracy, MACs) over every row, minimisation form."""
-    F = np.array([[table.curve(a)[0][-1], float(table.row(a)["macs_m"])] for a in table.space.members.archs])
-    F = to_minimization(F, ["maximize", "minimize"])
-    lower, upper = F.min(axis=0), F.max(axis=0)
-    return lower, upper, hypervolume(F[pareto_mask(F)], lower=lower, upper=upper)
+def truth(table: CurveTable) -> tuple[np.ndarray, np.ndarray, float, frozenset[str]]:
+    """``(lower, upper, true HV, keys of the true front)`` of (final accuracy, MACs) over every row, minimisation form."""
+    archs = table.space.members.archs
+    F = to_minimization(np.array([_true(table, a) for a in archs]), ["maximize", "minimize"])
+    lower, upper, front = F.min(axis=0), F.max(axis=0), pareto_mask(F)
+    keys = frozenset(table.space.canonical_key(a) for a, on in zip(archs, front) if on)
+    return lower, upper, hypervolume(F[front], lower=lower, upper=upper), keys
 
 
 def run(table: CurveTable, method: str, seed: int, budget_s: float,
-        truth_: tuple[np.ndarray, np.ndarray, float], folder: Path = TABLE) -> dict:
+        truth_: tuple[np.ndarray, np.ndarray, float, frozenset[str]], folder: Path = TABLE) -> dict:
     """One run until ``budget_s`` seconds of compute are spent (or nothing is left to evaluate):
     cumulative compute and HV ratio (true values of the complete trials) after each evaluation,
     the stopped trials, and the honesty gap of the front the study reports."""
-    lower, upper, true_hv = truth_
+    lower, upper, true_hv, front_keys = truth_
     if method in PEERS:
         return _peer(table, folder, method, seed, budget_s, lambda rows: _hv(rows, lower, upper) / true_hv)
     proposer, stopper, verify_share = METHODS[method]
     study = pn.create_study(space=table.space, objectives=OBJECTIVES, seed=seed, proposer=proposer, stopper=stopper,
                             proposer_options=PROPOSER_OPTIONS.get(method),
-                            stopper_options={"eta": 3, "max_step": table.epochs} if stopper else None)
+                            stopper_options={"eta": 3, "max_step": table.epochs, **STOPPER_OPTIONS.get(method, {})}
+                            if stopper else None)
     evaluator = CurveReplayEvaluator(table, static={"macs": "macs_m"}, seed=0)  # one training run, as a user measures
     costs, hvs, verify_s = [], [], 0.0
     while evaluator.spent_s < budget_s:
@@ -96,6 +100,7 @@ def run(table: CurveTable, method: str, seed: int, budget_s: float,
     true = _hv([_true(table, t.arch) for t in front], lower, upper)
     return {"costs": costs, "hvs": hvs, "stopped": sum(t.state.value == "stopped" for t in study.trials),
             "verified": sum("verifies" in t.user_attrs for t in study.trials), "verify_s": verify_s,
+            "verified_on_true_front": sum("verifies" in t.user_attrs and t.key in front_keys for t in study.trials),
             "honesty_gap": abs(stated - true) / true if true else None}
 
 
@@ -177,7 +182,8 @@ def main() -> None:
         reached = [r for r in reach if r is not None]
         result["methods"][method] = {"hv_at_cost": hv_at, "cost_to_full_hv": reach, "compute_s": [r["costs"][-1] for r in rs],
                                      "evaluations": [len(r["costs"]) for r in rs], "stopped": [r["stopped"] for r in rs],
-                                     "verified": [r["verified"] for r in rs], "front_honesty_gap": [r["honesty_gap"] for r in rs]}
+                                     "verified": [r["verified"] for r in rs], "front_honesty_gap": [r["honesty_gap"] for r in rs],
+                                     "verified_on_true_front": [r.get("verified_on_true_front", 0) for r in rs]}
         to_full = f"{np.median(reached):.0f} s ({len(reached)}/{len(rs)})" if reached else "never"
         cells = " ".join(f"{np.median(v):.4f} ({np.percentile(v, 25):.3f}-{np.percentile(v, 75):.3f})".rjust(21)
                          for v in hv_at.values())
@@ -185,6 +191,11 @@ def main() -> None:
         print(f"{method:16s} {cells} {to_full:>14s} {np.median([len(r['costs']) for r in rs]):6.0f} "
               f"{np.median([r['stopped'] for r in rs]):8.0f} {np.median([r['verified'] for r in rs]):8.0f} "
               f"{(np.median(gaps) if gaps else float('nan')):7.4f}")
+    for method, rs in runs.items():
+        verified = sum(r["verified"] for r in rs)
+        if verified:
+            hits = sum(r.get("verified_on_true_front", 0) for r in rs)
+            print(f"{method}: {hits} of {verified} verified trials are on the true front ({100 * hits / verified:.0f} %)")
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
 
