@@ -9,6 +9,7 @@ from predictnas._registry import Registry
 from predictnas.exceptions import InvalidSpecError
 from predictnas.proposers._base import ProposalContext, Proposer, SpaceExhaustedError, new_and_distinct, rest_of_space
 from predictnas.proposers._bo import BayesOptProposer, initial_design_size
+from predictnas.proposers._inputs import fidelity_level
 from predictnas.proposers._nsga2 import NSGA2Proposer
 from predictnas.proposers._random import RandomProposer
 from predictnas.proposers._surrogate_nsga2 import SurrogateNSGA2Proposer
@@ -43,6 +44,6 @@ def make_proposer(name: str, options: dict[str, Any] | None = None) -> Proposer:
         raise InvalidSpecError(f"Bad options {options!r} for proposer {name!r}: {exc}.") from None
 
 
-__all__ = ["PROPOSERS", "BayesOptProposer", "NSGA2Proposer", "ProposalContext", "Proposer", "RandomProposer",
+__all__ = ["PROPOSERS", "BayesOptProposer", "fidelity_level", "NSGA2Proposer", "ProposalContext", "Proposer", "RandomProposer",
            "SpaceExhaustedError", "SurrogateNSGA2Proposer", "initial_design_size", "make_proposer", "new_and_distinct",
            "proposer_options", "rest_of_space"]

@@ -13,7 +13,7 @@ from predictnas._determinism import pinned_step, seeded_torch
 from predictnas.exceptions import InvalidSpecError
 from predictnas.proposers._acquisition import BatchProblem, reference_point, select_batch
 from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
-from predictnas.proposers._inputs import ModelInputs
+from predictnas.proposers._inputs import ModelInputs, fidelity_level
 from predictnas.proposers._pool import generated_pool
 from predictnas.proposers._selection import rank_and_crowding, training_subset
 from predictnas.proposers._targets import Targets
@@ -252,8 +252,7 @@ class BayesOptProposer(Proposer):
         if not low:
             return list(ctx.complete), None
         target = ctx.target_fidelity or max(t.fidelity for t in low)
-        steps = np.array([min(t.fidelity, target) for t in low], dtype=np.float64)
-        level = np.log(steps) / np.log(target) if target > 1 else np.ones(len(low))
+        level = np.array([fidelity_level(t.fidelity, target) for t in low])  # a stopped trial stays below 1:
         return list(ctx.complete) + low, np.concatenate([np.ones(len(ctx.complete)), np.minimum(level, 1.0 - 1e-9)])
 
     def _mode(self, n_objectives: int, n_complete: int) -> str:

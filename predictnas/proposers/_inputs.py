@@ -11,6 +11,12 @@ from predictnas.proposers._targets import Targets
 from predictnas.spaces import Arch
 
 
+def fidelity_level(step: int, target: int) -> float:
+    """An observation's fidelity as a model input: ``log(step) / log(target)`` in [0, 1] (1 at or
+    past the target step, and when the target is step 1)."""
+    return float(np.log(min(step, target)) / np.log(target)) if target > 1 else 1.0
+
+
 class ModelInputs:
     """``(n, d)`` model inputs of architectures, and which columns hold what.
 

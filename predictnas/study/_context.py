@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from predictnas.spaces import SearchSpace
 from predictnas.study._cheap import CheapStatistics
 from predictnas.study._events import StudyState
-from predictnas.types import Objective, OutcomeConstraint, PriorStudy, TrialState
+from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, PriorStudy, TrialState
 
 if TYPE_CHECKING:
     from predictnas.proposers import ProposalContext
@@ -33,5 +33,10 @@ def proposal_context(state: StudyState, space: SearchSpace, objectives: Sequence
         cheap=cheap.lookup if cheap is not None else None,
         failed=tuple(state.ordered(TrialState.FAILED)), warm_start=tuple(warm_start),
         stopped=tuple(state.ordered(TrialState.STOPPED)),
-        target_fidelity=max((max(t.intermediate) for t in complete if t.intermediate), default=None),
+        target_fidelity=target_fidelity(complete),
     )
+
+
+def target_fidelity(complete: Sequence[FrozenTrial]) -> int | None:
+    """The step a complete trial reaches: the largest step a complete trial reported (``None``: none did)."""
+    return max((max(t.intermediate) for t in complete if t.intermediate), default=None)

@@ -98,6 +98,12 @@ def run_definition(
         stopper = stopper_node.get("name", str, default="asha")
         stopper_options = dict(stopper_node.get("options", dict, default={}))
         stopper_node.done()
+        from predictnas.stoppers import make_stopper
+
+        try:  # checked here, so that a bad option names this file and key
+            make_stopper(stopper, stopper_options)
+        except InvalidSpecError as exc:
+            stopper_node.fail(str(exc), "options")
     warm_start = [_warm_start_entry(entry, base, root, i) for i, entry in enumerate(root.get("warm_start", list, default=[]))]
     study_budget = root.get("budget", int, required=True)
     study_batch = root.get("batch_size", int, default=1)

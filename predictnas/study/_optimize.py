@@ -24,6 +24,7 @@ from predictnas.exceptions import (
     SpaceExhaustedError,
 )
 from predictnas.study._assess import assess_if_due
+from predictnas.study._records import split_metrics
 from predictnas.types import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -252,8 +253,8 @@ class _Loop:
                     "rename the evaluator's metrics or the study's objectives/constraints so they match.")
                 self._fail(trial, f"{type(error).__name__}: {error}", time.perf_counter() - started, retry=False)
                 raise error
-            extras = {k: v for k, v in returned.items() if k not in names}  # kept as user attributes
-            values = study.check_values({k: v for k, v in returned.items() if k in names})
+            metrics, extras = split_metrics(returned, names)
+            values = study.check_values(metrics)
         except EvaluatorMismatchError as error:
             if study.get_trial(trial.number).state is TrialState.RUNNING:
                 self._fail(trial, f"{type(error).__name__}: {error}", time.perf_counter() - started, retry=False)

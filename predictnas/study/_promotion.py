@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from predictnas._determinism import seeded_torch
-from predictnas.pareto import hypervolume, pareto_mask, to_minimization
+from predictnas.pareto import hypervolume, pareto_mask
 from predictnas.spaces import SearchSpace
+from predictnas.study._context import target_fidelity
 from predictnas.types import FrozenTrial, Objective
 
 
@@ -22,6 +23,7 @@ def by_predicted_gain(space: SearchSpace, objectives: Sequence[Objective], compl
     complete and stopped trial) adds to the front of the complete trials; ties keep their order.
     As given when fewer than 3 complete trials hold every objective or a candidate lacks one."""
     from predictnas.encoders import ArchFeatures
+    from predictnas.proposers import fidelity_level
     from predictnas.surrogates import GPSurrogate
 
     names = [o.name for o in objectives]
@@ -29,11 +31,10 @@ def by_predicted_gain(space: SearchSpace, objectives: Sequence[Objective], compl
     low = [t for t in stopped if t.fidelity and all(n in t.values for n in names)]
     if len(complete) < 3 or not all(all(n in t.values for n in names) for t in candidates):
         return list(candidates)
-    target = max((max(t.intermediate) for t in complete if t.intermediate), default=max(t.fidelity for t in low))
+    target = target_fidelity(complete) or max((t.fidelity for t in low), default=1)
     features = ArchFeatures("tabular").fit(space)
     observed = complete + low
-    level = np.array([1.0] * len(complete) + [np.log(min(t.fidelity, target)) / np.log(target) if target > 1 else 1.0
-                                             for t in low])
+    level = np.array([1.0] * len(complete) + [fidelity_level(t.fidelity, target) for t in low])
     X = np.concatenate([features.transform([t.arch for t in observed]), level[:, None]], axis=1)
     signs = np.array([1.0 if o.direction == "maximize" else -1.0 for o in objectives])
     Y = np.array([[t.values[n] for n in names] for t in observed]) * signs  # maximisation form

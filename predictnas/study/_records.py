@@ -143,3 +143,8 @@ def tell_payload(number: int, state: TrialState | str, values: Mapping[str, Any]
     if duration_s is not None:
         payload["duration_s"] = float(duration_s)
     return payload
+
+
+def split_metrics(returned: Mapping[str, Any], names: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(the study's metrics, the rest)`` of an evaluator's values; the rest is kept as user attributes."""
+    return ({k: v for k, v in returned.items() if k in names}, {k: v for k, v in returned.items() if k not in names})

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from predictnas.exceptions import InvalidSpecError
-from predictnas.pareto import to_minimization
+from predictnas.pareto import non_dominated_ranks, to_minimization
 from predictnas.study._events import EventKind, StudyState
 from predictnas.study._promotion import by_predicted_gain
+from predictnas.study._records import split_metrics
 from predictnas.types import FrozenTrial, Objective, TrialState
 
 if TYPE_CHECKING:
@@ -35,19 +36,22 @@ def verify_candidates(state: StudyState, objectives: Sequence[Objective], depth:
     """Stopped trials not yet verified (no verification trial that did not fail) on the first
     ``depth`` fronts of the reports at their step: the first front first, then the highest step,
     then in trial order."""
-    from predictnas.pareto import non_dominated_ranks
-
     verified = {t.user_attrs[VERIFIES] for t in state.trials.values()
                 if VERIFIES in t.user_attrs and t.state is not TrialState.FAILED}
+    at_step: dict[int, list[tuple[int, dict[str, float]]]] = {}  # step -> (trial number, its report), once
+    for t in state.trials.values():
+        for step, values in t.intermediate.items():
+            at_step.setdefault(step, []).append((t.number, values))
     ranked = []
     for trial in state.ordered(TrialState.STOPPED):
         step = trial.fidelity
-        names = [o for o in objectives if o.name in trial.values]
-        if trial.number in verified or step is None or not names:
+        present = [o for o in objectives if o.name in trial.values]
+        if trial.number in verified or step is None or not present:
             continue
-        rows = [trial.values] + [t.intermediate[step] for t in state.trials.values() if t.number != trial.number
-                                 and step in t.intermediate and all(o.name in t.intermediate[step] for o in names)]
-        F = to_minimization(np.array([[r[o.name] for o in names] for r in rows], dtype=np.float64), [o.direction for o in names])
+        rows = [trial.values] + [values for number, values in at_step.get(step, [])
+                                 if number != trial.number and all(o.name in values for o in present)]
+        F = to_minimization(np.array([[r[o.name] for o in present] for r in rows], dtype=np.float64),
+                            [o.direction for o in present])
         rank = int(non_dominated_ranks(F)[0])
         if rank < depth:
             ranked.append((rank, -step, trial.number, trial))
@@ -71,7 +75,8 @@ def verify(study: Study, evaluator: Any, n: int | None, begin: Callable[[FrozenT
     order; ``"model"`` verifies first the candidate whose predicted values add the most
     hypervolume (:mod:`predictnas.study._promotion`; on the MNIST-1D table, 10 seeds, it measured
     no better than ``"rank"``: HV@100 0.988 vs 0.986, IQRs overlapping, at a GP fit per pick)."""
-    from predictnas.evaluators import Evaluator, FunctionEvaluator, SteppedEvaluator, as_result
+    from predictnas.evaluators import Evaluator, FunctionEvaluator
+    from predictnas.executors import run_evaluation
 
     if order not in ("model", "rank"):
         raise InvalidSpecError(f"verify(order=...) must be \"model\" or \"rank\"; got {order!r}.")
@@ -98,20 +103,11 @@ def verify(study: Study, evaluator: Any, n: int | None, begin: Callable[[FrozenT
             queue.append(begin(candidates[0]))
         trial = queue.pop(0)
         started = time.perf_counter()
-        try:
-            if isinstance(evaluator, SteppedEvaluator):  # every step reported, none stopped
-                result = None
-                for step, raw in enumerate(evaluator.steps(trial.arch), start=1):
-                    result = as_result(raw)
-                    study.report(trial, step, result.values)
-                if result is None:
-                    raise ValueError(f"{type(evaluator).__name__}.steps() yielded no result.")
-            else:
-                result = as_result(evaluator.evaluate(trial.arch))
-            names = study.metric_names  # other metrics are kept as user attributes, as optimize() does
-            extras = {k: v for k, v in result.values.items() if k not in names}
-            study.tell(trial, {k: v for k, v in result.values.items() if k in names}, cheap=result.cheap,
-                       user_attrs={**extras, **result.user_attrs}, duration_s=time.perf_counter() - started)
+        try:  # a stepped evaluator reports every step and is never stopped
+            outcome = run_evaluation(evaluator, trial.arch, on_step=lambda step, r, t=trial: study.report(t, step, r.values) or False)
+            metrics, extras = split_metrics(outcome.result.values, study.metric_names)
+            study.tell(trial, metrics, cheap=outcome.result.cheap, user_attrs={**extras, **outcome.result.user_attrs},
+                       duration_s=outcome.duration_s)
         except Exception as exc:  # noqa: BLE001 - a failing evaluation fails its trial, the study goes on
             logger.warning("verification trial %d failed: %s", trial.number, exc)
             study.fail(trial, f"{type(exc).__name__}: {exc}", duration_s=time.perf_counter() - started)

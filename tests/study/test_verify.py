@@ -146,6 +146,10 @@ def test_the_command_line_runs_a_definition_with_a_stopper_and_verifies_its_cand
     from predictnas.cli import main
 
     (tmp_path / "stepped_curves.py").write_text(STEPPED)
+    (tmp_path / "stepped.toml").write_text(DEFINITION.replace("eta = 3", "eta = 1"))
+    assert main(["run", str(tmp_path / "stepped.toml"), "--no-progress"]) == 2
+    assert "stepped.toml: stopper.options: ASHA eta must be a number > 1" in capsys.readouterr().err
+    assert not (tmp_path / "stepped.db").exists()
     (tmp_path / "stepped.toml").write_text(DEFINITION)
     assert main(["run", str(tmp_path / "stepped.toml"), "--no-progress"]) == 0
     study = pn.load_study(tmp_path / "stepped.db")
