@@ -16,7 +16,8 @@ inherited accuracy and MACs); ``optuna-tpe-hyperband`` / ``optuna-tpe-sha`` (Opt
 pruners, single-objective: accuracy with MACs <= the median as a constraint); ``syne-tune-moasha``;
 ``random``, ``random-asha``; ablations: ``random-asha-acc`` (ASHA on accuracy alone), ``predictnas-asha`` (no verification),
 ``predictnas-complete-only`` (the model ignores stopped trials), ``random-predictive``
-(the model-based stopping rule), ``random-asha-verify``, ``random-predictive-verify``,
+(the model-based stopping rule; ``-line`` / ``-features``: one model, not chosen by
+cross-validation), ``random-asha-verify``, ``random-predictive-verify``,
 ``random-asha-verify-model`` (verification ordered by predicted HV gain).
 
     python benchmarks/fidelity.py --seeds 10 --out results.json
@@ -45,11 +46,13 @@ TABLE = Path(__file__).resolve().parent / "data" / "mnist1d_cnn"
 METHODS = {"predictnas-full": ("bo", None, 0.0), "predictnas": ("bo", "asha", 0.5), "predictnas-asha": ("bo", "asha", 0.0),
            "predictnas-predictive": ("bo", "predictive", 0.5), "random": ("random", None, 0.0),
            "random-asha": ("random", "asha", 0.0), "random-asha-acc": ("random", "asha", 0.0),
-           "random-predictive": ("random", "predictive", 0.0),
+           "random-predictive": ("random", "predictive", 0.0), "random-predictive-line": ("random", "predictive", 0.0),
+           "random-predictive-features": ("random", "predictive", 0.0),
            "random-asha-verify": ("random", "asha", 0.5), "random-predictive-verify": ("random", "predictive", 0.5),
            "random-asha-verify-model": ("random", "asha", 0.5), "predictnas-complete-only": ("bo", "asha", 0.5)}
 PROPOSER_OPTIONS = {"predictnas-complete-only": {"fidelities": False}}  # the model learns from complete trials only
-STOPPER_OPTIONS = {"random-asha-acc": {"metric": "acc"}}  # ASHA on accuracy alone (the rule before multi-objective ASHA)
+STOPPER_OPTIONS = {"random-asha-acc": {"metric": "acc"},  # ASHA on accuracy alone (the rule before multi-objective ASHA)
+                   "random-predictive-line": {"model": "line"}, "random-predictive-features": {"model": "features"}}
 ORDER = {"random-asha-verify-model": "model"}  # the stopped trial predicted to add most HV verified first (ablation)
 PEERS = ("supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha")
 DEFAULT = ("predictnas-full", "predictnas", "supernet-topk", "optuna-tpe-hyperband", "optuna-tpe-sha", "syne-tune-moasha",

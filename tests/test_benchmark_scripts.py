@@ -106,3 +106,17 @@ def test_fidelity_script_compares_methods_and_peers_at_equal_compute(tmp_path):
     assert result["methods"]["optuna-tpe-sha"]["stopped"][0] > 0 and result["methods"]["syne-tune-moasha"]["stopped"][0] > 0
     # the supernet is paid first: 104.5 s of training, more than this whole budget of 4 trainings
     assert result["methods"]["supernet-topk"]["evaluations"][0] <= 1
+
+
+def test_fidelity_models_script_scores_every_model_on_the_rows_not_trained_to_the_end(tmp_path):
+    out = tmp_path / "m.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity_models.py"), "--seeds", "1", "--trials", "30",
+                          "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert set(result["models"]) == {"fidelity-column", "botorch-mf-gp", "complete-only", "supernet-feature"}
+    for scores in result["models"].values():
+        assert -1 <= scores["kendall"][0] <= 1 and scores["rmse"][0] > 0 and 0 <= scores["coverage90"][0] <= 1
+    bad = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity_models.py"), "--models", "mf-gp"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown model(s) ['mf-gp']" in bad.stderr

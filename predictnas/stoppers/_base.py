@@ -18,10 +18,13 @@ class Stopper(abc.ABC):
     records them to rebuild the stopper).
 
     A stopper that sets ``uses_curves = True`` also gets ``curves``: per complete trial whose
-    curve was recorded before the report, ``(its values at the step, its final values)``.
+    curve was recorded before the report, ``(its values at the step, its final values)``; one that
+    also sets ``uses_features = True`` gets ``features`` ``(d,)`` and ``curve_features``
+    ``(len(curves), d)``: the tabular features of the trial's and the curves' architectures.
     """
 
     uses_curves: ClassVar[bool] = False
+    uses_features: ClassVar[bool] = False
 
     @abc.abstractmethod
     def should_stop(self, step: int, values: Mapping[str, float], peers: Sequence[Mapping[str, float]],

@@ -5,10 +5,13 @@ write and the decisions they read, as pure functions of the study state."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from predictnas.exceptions import InvalidValuesError
+from predictnas.spaces import Arch, SearchSpace
 from predictnas.study._events import EventKind, StudyState
 from predictnas.types import FrozenTrial, Objective, TrialState, as_real
 
@@ -50,22 +53,37 @@ def peers_at(state: StudyState, trial: FrozenTrial, step: int) -> list[dict[str,
             if t.number != trial.number and step in t.intermediate and state.report_seq[(t.number, step)] < mine]
 
 
-def decide(state: StudyState, stopper: Any, trial: FrozenTrial | int, objectives: Sequence[Objective]) -> bool:
+def decide(state: StudyState, stopper: Any, trial: FrozenTrial | int, objectives: Sequence[Objective],
+           encode: Callable[[Sequence[Arch]], np.ndarray] | None = None) -> bool:
     """Whether the stopper stops ``trial`` after its last report (``False`` before any report and
-    for a verification trial, see :mod:`predictnas.study._verify`)."""
+    for a verification trial, see :mod:`predictnas.study._verify`). ``encode`` (architectures ->
+    ``(n, d)`` features) serves a stopper that ``uses_features``."""
     known = running(state, trial, "should_stop()")
     if not known.intermediate or "verifies" in known.user_attrs:  # a verification runs to the end
         return False
     step = max(known.intermediate)
-    extra = {"curves": curves_before(state, known, step)} if getattr(type(stopper), "uses_curves", False) else {}
+    extra: dict[str, Any] = {}
+    if getattr(type(stopper), "uses_curves", False):
+        done = complete_before(state, known, step)
+        extra["curves"] = [(t.intermediate[step], dict(t.values)) for t in done]
+        if getattr(type(stopper), "uses_features", False) and encode is not None:
+            X = encode([known.arch] + [t.arch for t in done])
+            extra["features"], extra["curve_features"] = X[0], X[1:]
     return bool(stopper.should_stop(step, known.intermediate[step], peers_at(state, known, step), objectives, **extra))
 
 
-def curves_before(state: StudyState, trial: FrozenTrial, step: int) -> list[tuple[dict[str, float], dict[str, float]]]:
-    """``(values at step, final values)`` of each complete trial told before ``trial`` reported
-    ``step`` (the study file's order: a resumed study sees what the uninterrupted one saw)."""
+def tabular_features(space: SearchSpace, archs: Sequence[Arch]) -> np.ndarray:
+    """``(n, d)`` tabular features of ``archs`` (a feature-aware stopper's input)."""
+    from predictnas.encoders import ArchFeatures
+
+    return ArchFeatures("tabular").fit(space).transform(archs)
+
+
+def complete_before(state: StudyState, trial: FrozenTrial, step: int) -> list[FrozenTrial]:
+    """The complete trials that reported ``step`` and were told before ``trial`` reported it (the
+    study file's order: a resumed study sees what the uninterrupted one saw)."""
     mine = state.report_seq[(trial.number, step)]
-    return [(t.intermediate[step], dict(t.values)) for t in state.trials.values()
+    return [t for t in state.trials.values()
             if t.state is TrialState.COMPLETE and step in t.intermediate and state.tell_seq.get(t.number, mine) < mine]
 
 

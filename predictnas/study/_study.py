@@ -5,26 +5,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from predictnas.evaluators import EvalResult, Evaluator
-from predictnas.exceptions import (
-    IncompatibleStudyFileError,
-    InvalidArchitectureError,
-    InvalidSpecError,
-    InvalidValuesError,
-    ProtocolError,
-    StudyError,
-    StudyFileDamagedError,
-)
+from predictnas.exceptions import (IncompatibleStudyFileError, InvalidArchitectureError, InvalidSpecError, InvalidValuesError,
+                                   ProtocolError, StudyError, StudyFileDamagedError)
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
 from predictnas.study._cheap import CheapStatistics
 from predictnas.study._context import proposal_context
 from predictnas.study._events import EventKind, StudyState
-from predictnas.study._intermediate import decide, fail_events, report_events, stop_events
+from predictnas.study._intermediate import decide, fail_events, report_events, stop_events, tabular_features
 from predictnas.study._records import jsonable, rebuild_proposer, stored_values, tell_payload, trial_rows
 from predictnas.study._storage import StudyFile
 from predictnas.study._verify import verification_events, verify, verify_candidates
@@ -380,7 +374,8 @@ class Study:
 
     def should_stop(self, trial: FrozenTrial | int) -> bool:
         """Whether the study's stopper ends ``trial`` after its last report (never without one)."""
-        return self._stopper is not None and decide(self._state, self._stopper, trial, self.objectives)
+        return self._stopper is not None and decide(self._state, self._stopper, trial, self.objectives,
+                                                        partial(tabular_features, self.space))
 
     def stop(self, trial: FrozenTrial | int, *, user_attrs: Mapping[str, Any] | None = None) -> FrozenTrial:
         """Ends a running trial early: ``stopped``, its last reported values kept at ``fidelity``."""

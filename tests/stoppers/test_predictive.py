@@ -3,6 +3,7 @@ only when even an optimistic prediction cannot enter the front, and it resumes e
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import predictnas as pn
@@ -50,13 +51,14 @@ class _Interrupted(CurveReplayEvaluator):
             yield values
 
 
-def test_a_study_with_the_predictive_rule_resumes_exactly(tmp_path):
+@pytest.mark.parametrize("model", ["line", "features"])
+def test_a_study_with_the_predictive_rule_resumes_exactly(tmp_path, model):
     table = CurveTable.from_dir(TABLE)
 
     def study(path):
         return pn.create_study(space=table.space, objectives={"acc": "maximize", "macs": "minimize"}, storage=path, seed=1,
                                proposer="random", stopper="predictive", stopper_options={"eta": 3, "max_step": table.epochs,
-                                                                                          "min_curves": 3})
+                                                                                          "min_curves": 3, "model": model})
 
     whole = study(tmp_path / "whole.db")
     whole.optimize(CurveReplayEvaluator(table, static={"macs": "macs_m"}), 60)
@@ -69,3 +71,25 @@ def test_a_study_with_the_predictive_rule_resumes_exactly(tmp_path):
     resumed.optimize(CurveReplayEvaluator(table, static={"macs": "macs_m"}), 60 - len(resumed.trials))
     summary = [(t.key, t.state.value, t.fidelity, t.values) for t in resumed.trials]
     assert summary == [(t.key, t.state.value, t.fidelity, t.values) for t in whole.trials]
+
+
+def _curves_by_feature(n=30):
+    """Complete trials that all reported 50 at step 3 and whose final value is 20x their one feature."""
+    curves = [({"acc": 50.0 + 0.1 * (i % 3), "macs": 5.0}, {"acc": 20.0 * (i % 6) + 0.1 * (i % 4), "macs": 5.0}) for i in range(n)]
+    return curves, np.array([[float(i % 6)] for i in range(n)])
+
+
+def test_the_features_model_sees_what_the_partial_curve_cannot():
+    curves, F = _curves_by_feature()  # front: acc ~100.3 at macs 5
+    weak, strong = {"acc": 50.1, "macs": 5.0}, {"acc": 50.1, "macs": 5.0}
+    by_features = PredictiveStopper(eta=3, max_step=30, model="features")
+    assert by_features.should_stop(3, weak, [], OBJ, curves, np.array([0.0]), F)  # predicted ~0
+    assert not by_features.should_stop(3, strong, [], OBJ, curves, np.array([5.0]), F)  # predicted ~100
+    by_line = PredictiveStopper(eta=3, max_step=30, model="line")  # the partial value says nothing here
+    assert not by_line.should_stop(3, weak, [], OBJ, curves, np.array([0.0]), F)
+    auto = PredictiveStopper(eta=3, max_step=30)  # 30 curves >= 2 * 5 + 10: cross-validation picks the features
+    assert auto.should_stop(3, weak, [], OBJ, curves, np.array([0.0]), F)
+    assert not auto.should_stop(3, weak, [], OBJ, curves[:19], np.array([0.0]), F[:19])  # too few curves: the line
+    assert not by_features.should_stop(3, weak, [], OBJ, curves)  # no features given: the line
+    with pytest.raises(InvalidSpecError, match="model must be one of 'auto', 'line', 'features'; got 'gp'"):
+        make_stopper("predictive", {"model": "gp"})
