@@ -15,7 +15,7 @@ FLOORS = [
     {"types"},
     {"encoders", "evaluators"},
     {"surrogates", "executors", "supernets"},
-    {"proposers", "stoppers"},
+    {"proposers", "stoppers", "latency"},
     {"study"},
     {"report", "bench"},
     {"_demo", "examples", "testing"},

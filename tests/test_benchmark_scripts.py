@@ -120,3 +120,18 @@ def test_fidelity_models_script_scores_every_model_on_the_rows_not_trained_to_th
     bad = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity_models.py"), "--models", "mf-gp"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown model(s) ['mf-gp']" in bad.stderr
+
+
+def test_latency_script_holds_out_a_device_and_scores_every_baseline(tmp_path, data_dir):
+    out = tmp_path / "l.json"
+    script = REPO / "benchmarks" / "latency.py"
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 2 and "not found" in res.stderr and "Traceback" not in res.stderr
+    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--devices", "fpga", "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert set(result["loo"]) == {"5", "10", "20"} and result["devices"] == ["fpga"]
+    assert result["loo"]["10"]["spearman_median"] > 0.95  # measured: 0.991
+    assert set(result["baselines"]) == {"predictnas-random-cells", "k-alone", "flops", "nearest-device"}
+    assert set(result["help_split"]) == {"titan_rtx_256", "gold_6226", "pixel2", "raspi4", "eyeriss", "fpga"}

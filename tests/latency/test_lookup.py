@@ -1,0 +1,62 @@
+"""BlockLatencyTable: one entry per block configuration, sums along a subnet, a calibration that
+maps the sum to end-to-end time, and a table that round-trips as plain data."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from predictnas.exceptions import InvalidValuesError
+from predictnas.latency import BlockLatencyTable
+from predictnas.supernets import Mnist1dSupernet, measure_latency
+
+
+@pytest.fixture(scope="module")
+def net():
+    return Mnist1dSupernet().eval()
+
+
+def test_blocks_are_the_stage_blocks_and_heads_and_entries_are_per_configuration(net):
+    table = BlockLatencyTable(net, torch.randn(1, 1, 40), repeats=3, warmup=1)
+    names = [n for n, _ in table.blocks()]
+    assert names[:3] == ["stages.0.0", "stages.0.1", "stages.0.2"] and names[-3:] == ["heads.0", "heads.1", "heads.2"]
+    small, large = net.smallest_arch(), net.largest_arch()
+    table.build([small])
+    n_small = len(table.entries)
+    depth = sum(int(small[f"s{s}_depth"]) for s in (1, 2, 3))
+    assert n_small == depth + 1  # its blocks and one exit head
+    table.build([small])
+    assert len(table.entries) == n_small  # nothing timed twice
+    assert table.raw(large) > table.raw(small) > 0
+    assert len(table.entries) > n_small  # the largest subnet's blocks were timed on the way
+    widths = {k.split("|")[2] for k in table.entries if k.startswith("stages.0.0|")}
+    assert len(widths) == 2  # the same block at two widths/kernels: two entries
+
+
+def test_the_calibrated_sum_predicts_end_to_end_time(net):
+    from scipy.stats import spearmanr
+
+    example = torch.randn(1, 1, 40)
+    archs = [net.smallest_arch(), net.largest_arch()] + net.space.sample(14, rng=3, unique=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        table = BlockLatencyTable(net, example, repeats=10).build(archs)
+        measured = []
+        for a in archs:
+            with net.activate(a):
+                measured.append(measure_latency(net, example, repeats=10))
+    finally:
+        torch.set_num_threads(threads)
+    table.calibrate(archs[::2], measured[::2])
+    predicted = [table.predict(a) for a in archs]
+    assert table.slope > 0 and predicted[1] > 2 * predicted[0]  # largest vs smallest
+    # timing on a shared CPU is noisy; benchmarks/latency_table.py measures the accuracy on 200 subnets
+    assert spearmanr(predicted[1::2], measured[1::2])[0] > 0.7
+    copy = BlockLatencyTable(net, example).load_dict(json.loads(json.dumps(table.to_dict())))
+    assert copy.predict(archs[0]) == pytest.approx(table.predict(archs[0]))
+    with pytest.raises(InvalidValuesError, match="needs >= 2 architectures"):
+        table.calibrate(archs[:1], measured[:1])
+    with pytest.raises(InvalidValuesError, match="entries"):
+        BlockLatencyTable(net, example).load_dict({"entries": {"x": "os.system"}, "intercept": 0, "slope": 1})
