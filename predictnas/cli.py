@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from predictnas._cli_latency import add_latency_commands
 from predictnas._validation import key_values
 from predictnas._version import __version__
 from predictnas.bench import METHODS
@@ -367,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "options as NAME{key=value,...}, e.g. predictnas{exhaustive_limit=0}")
     p.add_argument("--out", help="JSON results file")
     p.set_defaults(func=_cmd_benchmark_search)
+
+    add_latency_commands(sub)
 
     p = sub.add_parser("demo", help="run the demo (the main job of `make demo`)", description="Run the built-in demo.")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

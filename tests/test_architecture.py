@@ -18,7 +18,7 @@ FLOORS = [
     {"proposers", "stoppers", "latency"},
     {"study"},
     {"report", "bench"},
-    {"_demo", "examples", "testing"},
+    {"_demo", "examples", "testing", "_cli_latency"},
     {"cli"},
     {"__main__", "__init__"},
 ]

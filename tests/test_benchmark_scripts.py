@@ -135,3 +135,15 @@ def test_latency_script_holds_out_a_device_and_scores_every_baseline(tmp_path, d
     assert result["loo"]["10"]["spearman_median"] > 0.95  # measured: 0.991
     assert set(result["baselines"]) == {"predictnas-random-cells", "k-alone", "flops", "nearest-device"}
     assert set(result["help_split"]) == {"titan_rtx_256", "gold_6226", "pixel2", "raspi4", "eyeriss", "fpga"}
+
+
+def test_latency_search_script_checks_the_front_on_the_device(tmp_path, data_dir):
+    out = tmp_path / "s.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "latency_search.py"), "--data-dir", str(data_dir),
+                          "--devices", "fpga", "--seeds", "1", "--budget", "12", "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    device = json.loads(out.read_text())["devices"]["fpga"]
+    for method in ("known", "model", "model-upper"):
+        assert device[method]["violations"] == [0] and 0 < device[method]["hv_ratio"][0] <= 1
+    assert device["model"]["measurements"][0] >= 10 and device["known"]["measurements"] == [0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from predictnas.latency._lookup import BlockLatencyTable
+from predictnas.latency._measure import DeviceMeasure, export, load_torchscript, time_torchscript
 from predictnas.latency._transfer import LatencyTransfer
 
-__all__ = ["BlockLatencyTable", "LatencyTransfer"]
+__all__ = ["BlockLatencyTable", "DeviceMeasure", "LatencyTransfer", "export", "load_torchscript", "time_torchscript"]

@@ -11,6 +11,7 @@ import numpy as np
 from predictnas._version import __version__
 from predictnas.exceptions import ReportError
 from predictnas.pareto import hypervolume, pareto_mask
+from predictnas.report._device import format_device
 from predictnas.report._fidelity import format_fidelity
 from predictnas.report._reference import table_reference
 from predictnas.report._summary import format_proposals
@@ -108,6 +109,9 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
     }
     if study.proposals:
         header["proposer steps"] = format_proposals(study.proposals)
+    device = format_device(study)
+    if device is not None:
+        header["on the device"] = device
     reference = table_reference(study)
     if reference is not None:
         header["vs table"] = reference.describe()

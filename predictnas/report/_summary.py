@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 from predictnas._text import for_terminal
+from predictnas.report._device import format_device
 from predictnas.report._fidelity import format_fidelity
 from predictnas.study import Study, code_manifest, is_approved
 from predictnas.types import TrialState
@@ -42,6 +43,9 @@ def format_status(study: Study) -> str:
     fidelity = format_fidelity(study)
     if fidelity is not None:
         lines.append(f"fidelity    {fidelity}")
+    device = format_device(study)
+    if device is not None:
+        lines.append(f"device      {device}")
     reference = table_reference(study)
     if reference is not None:
         lines.append(f"vs table    {reference.describe()}")

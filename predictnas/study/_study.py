@@ -17,6 +17,7 @@ from predictnas.exceptions import (IncompatibleStudyFileError, InvalidArchitectu
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
 from predictnas.study._cheap import CheapStatistics
 from predictnas.study._context import proposal_context
+from predictnas.study._device import measure_front, measured_value
 from predictnas.study._events import EventKind, StudyState
 from predictnas.study._intermediate import decide, fail_events, report_events, stop_events, tabular_features
 from predictnas.study._records import jsonable, rebuild_proposer, stored_values, tell_payload, trial_rows
@@ -186,7 +187,7 @@ class Study:
         return names + [c.metric for c in self.constraints if c.metric not in names]
 
     def is_feasible(self, trial: FrozenTrial) -> bool:
-        return all(c.violation(trial.values[c.metric]) == 0 for c in self.constraints)
+        return all(c.violation(measured_value(trial, c.metric)) == 0 for c in self.constraints)
 
     def _complete(self) -> list[FrozenTrial]:
         return self._state.ordered(TrialState.COMPLETE, cached=True)
@@ -382,6 +383,10 @@ class Study:
         events = stop_events(self._state, trial, jsonable(dict(user_attrs)) if user_attrs else None)
         self._write(events)
         return self.get_trial(events[0][1]["number"])
+
+    def measure_front(self, measure: Callable[[Arch], float], metric: str = "latency", *, max_measurements: int | None = None) -> list[FrozenTrial]:
+        """Measures ``metric`` of the front on the device until all of it is (:mod:`predictnas.study._device`); the trials measured."""
+        return measure_front(self, measure, metric, max_measurements=max_measurements)
 
     def verify_candidates(self) -> list[FrozenTrial]:
         """Stopped trials that could be on the front at the target fidelity, most promising first
