@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 #   make setup PIP_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
 PIP_ARGS ?=
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test docs clean
 
 setup: $(STAMP)
 
@@ -23,5 +23,8 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache

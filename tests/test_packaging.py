@@ -79,3 +79,17 @@ def test_wheel_ships_the_specs(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(site), "PATH": ""},
                          cwd=tmp_path, capture_output=True, text=True, check=True)
     assert str(site) in out.stdout
+
+
+def test_what_runs_write_under_studies_is_git_ignored():
+    import shutil
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    generated = ["studies/nb201_c10.db", "studies/nb201_c10.db-wal", "studies/nb201_c10.db.lock", "studies/trials.csv",
+                 "studies/report.md", "studies/nb201_c10.html", "studies/supernet.pt", "site/index.html"]
+    res = subprocess.run(["git", "check-ignore", "--no-index", *generated], cwd=repo, capture_output=True, text=True)
+    assert res.stdout.split() == generated
+    assert subprocess.run(["git", "check-ignore", "--no-index", "studies/nb201_c10.toml"], cwd=repo).returncode == 1

@@ -1,4 +1,4 @@
-"""Every Python, shell and study-definition example in the README runs, so none can rot.
+"""Every Python, shell and study-definition example in the README and in ``docs/`` runs, so none can rot.
 
 Python blocks run as scripts in a scratch folder (``studies/`` inside it); the NAS-Bench-201
 table path of the README (``../shared/benchdata``) points at the real table (these examples skip
@@ -17,14 +17,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-README = (REPO / "README.md").read_text(encoding="utf-8")
-BLOCKS = [(m.group(1), m.group(2), README[: m.start()].count("\n") + 1)
-          for m in re.finditer(r"```(python|bash|toml)\n(.*?)```", README, re.S)]
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]  # the README and the documentation site
+BLOCKS = [(m.group(1), m.group(2), f"{page.stem}-{text[: m.start()].count(chr(10)) + 1}")
+          for page in PAGES for text in [page.read_text(encoding="utf-8")]
+          for m in re.finditer(r"```(python|bash|toml)\n(.*?)```", text, re.S)]
 pytestmark = pytest.mark.slow
 
 
 def _ids(kind):
-    return [f"{kind}-line{line}" for k, _, line in BLOCKS if k == kind]
+    return [f"{kind}-{where}" for k, _, where in BLOCKS if k == kind]
 
 
 def _env(data_dir):

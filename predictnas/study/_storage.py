@@ -126,6 +126,10 @@ class StudyFile:
         if self.salvage:
             return sqlite3.connect(self._salvage_copy(), isolation_level=None)
         uri = f"file:{self.path}?mode=ro" if self.readonly else f"file:{self.path}"
+        if self.readonly and not Path(f"{self.path}-wal").exists():
+            # no writer has the file open (a writer keeps its -wal file until it closes): read it as it
+            # is, so a read leaves no -wal / -shm files behind (SQLite cannot remove them read-only)
+            uri += "&immutable=1"
         try:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             if self.readonly:

@@ -149,3 +149,22 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path, nb201, evaluator):
     res = subprocess.run(f"{sys.executable} -m predictnas export {path} | (exec 0<&-; sleep 0.5)", shell=True,
                          capture_output=True, text=True)
     assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr, res.stderr
+
+
+def test_a_read_only_status_leaves_no_wal_or_shm_files_and_still_follows_a_writer(tmp_path):
+    import predictnas as pn
+    from predictnas.report import format_status
+
+    path = tmp_path / "s.db"
+    study = pn.create_study(space="nb201", objectives={"acc": "maximize"}, storage=path, seed=0, proposer="random")
+    study.optimize(lambda arch: {"acc": 1.0}, 3)
+    study.close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pn.load_study(path, readonly=True) as reader:
+        assert "3 / -: 3 complete" in format_status(reader)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no s.db-wal / s.db-shm left behind
+    writer = pn.load_study(path)
+    writer.optimize(lambda arch: {"acc": 2.0}, 2)  # still open: its -wal holds the new trials
+    with pn.load_study(path, readonly=True) as reader:
+        assert len(reader.trials) == 5
+    writer.close()
