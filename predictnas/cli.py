@@ -152,6 +152,23 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from predictnas.report import make_server
+
+    server = make_server(args.storage, host=args.host, port=args.port, interval_s=args.interval)
+    host, port = server.server_address[:2]
+    print(f"dashboard of {args.storage}: http://{host}:{port}/  (read-only; Ctrl-C stops it)"
+          + ("" if host in ("127.0.0.1", "localhost", "::1") else f"; bound to {host}: anyone who reaches it can read the study"),
+          file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def _cmd_proposers(args: argparse.Namespace) -> int:
     from predictnas.proposers import PROPOSERS, proposer_options
 
@@ -315,6 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("storage", help="study file (.db)")
     p.add_argument("--front", action="store_true", help="also print the Pareto front")
     p.set_defaults(func=_cmd_status)
+
+    p = sub.add_parser("dashboard", help="a live, read-only web page of a study file (safe while it runs)",
+                       description="Serve a page that follows the study file as it grows: front, hypervolume, predictor "
+                       "quality, trials. Read-only; bound to localhost unless --host says otherwise.")
+    p.add_argument("storage", help="the study file")
+    p.add_argument("--port", type=int, default=8050, help="port (default 8050; 0: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between the page's refreshes (default 2)")
+    p.set_defaults(func=_cmd_dashboard)
 
     p = sub.add_parser("export", help="export all trials as CSV or JSONL",
                        description="Export one row per trial: number, state, parameters, objectives, ... (read-only; "
