@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,19 +59,35 @@ def assess_surrogate(study: Study, surrogate: str | None = None, encoding: str |
     X = features.transform([t.arch for t in done], stats)
     Y = np.array([[t.values[m] for m in modelled] for t in done], dtype=np.float64)
     rng = np.random.default_rng([study.seed, study.step, 0xD1A6])
+    started = time.perf_counter()
     with pinned_step(rng):
         quality = cross_validate(lambda: make_surrogate(name, cat_dims=features.cat_dims_), X, Y, names=modelled, folds=folds, rng=rng)
     payload = {"n_complete": len(done), "surrogate": name, "encoding": encoding, "features": cheap,
+               "seconds": round(time.perf_counter() - started, 3),
                "objectives": {k: {m: (v if np.isfinite(v) else None) for m, v in q.items()} for k, q in quality.items()}}
     return payload
 
 
+AUTO_EVERY = 25  # completed trials between automatic assessments
+AUTO_SHARE = 0.1  # an automatic assessment costs at most this share of the evaluation time since the last one
+FIRST_COST_S = 4.0  # seconds per completed trial a first assessment is assumed to cost (a GP's 5-fold CV with calibration)
+
+
 def assess_if_due(study: Study) -> None:
-    """Assesses the surrogate when ``surrogate.assess_every`` more trials completed (from 10 on)."""
+    """Assesses the surrogate when due. ``surrogate.assess_every = k``: each time ``k`` more trials
+    completed (from 10 on); ``0``: never. Unset: automatically where it is cheap, i.e. every
+    ``AUTO_EVERY`` completed trials when their evaluations took at least ten times what an assessment
+    is expected to cost (the last one's seconds per trial, scaled to the trials now; ``FIRST_COST_S``
+    per trial before the first): real training runs get it, a table or a quick function never does."""
     every = (study.definition.get("surrogate") or {}).get("assess_every")
-    if not every:
-        return
-    n = sum(1 for t in study.trials if t.state is TrialState.COMPLETE and t.cache_of is None)
-    last = study.diagnostics[-1]["n_complete"] if study.diagnostics else 0
-    if n >= max(10, last + every):
-        study.assess_surrogate()
+    done = [t for t in study.trials if t.state is TrialState.COMPLETE and t.cache_of is None]
+    last = study.diagnostics[-1] if study.diagnostics else None
+    since = int(last["n_complete"]) if last else 0
+    if every:
+        if len(done) >= max(10, since + every):
+            study.assess_surrogate()
+    elif every is None and len(done) >= since + AUTO_EVERY:
+        spent = sum(t.duration_s or 0.0 for t in done[since:])
+        per_trial = float(last["seconds"]) / max(since, 1) if last and "seconds" in last else FIRST_COST_S
+        if spent * AUTO_SHARE >= per_trial * len(done):
+            study.assess_surrogate()

@@ -60,7 +60,9 @@ def create_study(
         surrogate: ``{"name": "gp"|"xgboost"|"xgboost-quantile", "encoding": "tabular"|..., "assess_every": k}``:
             the model the default proposer searches with (and that diagnostics assess); with
             ``assess_every``, ``optimize()`` cross-validates it each time ``k`` more trials
-            completed (from 10 on) and stores the quality in the study file.
+            completed (from 10 on; ``0``: never) and stores the quality in the study file; unset,
+            where it is cheap (every 25 completed trials whose evaluations took ten times the last
+            assessment: never on a lookup table).
         evaluator: How to rebuild the evaluator on resume (set by study definitions).
         warm_start: Earlier study files on the same space whose results inform this study's
             surrogate and initial design: paths, or ``{"path": ..., "map": {new_objective:
@@ -160,8 +162,9 @@ def _check_surrogate_settings(settings: Mapping[str, Any] | None) -> dict[str, A
     if "encoding" in out:
         ENCODERS.resolve(out["encoding"], where=f"surrogate.encoding = {out['encoding']!r}")
     every = out.get("assess_every")
-    if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
-        raise InvalidSpecError(f"surrogate.assess_every must be a positive integer; got {every!r}.")
+    if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 0):
+        raise InvalidSpecError(f"surrogate.assess_every must be an integer >= 0 (trials between assessments; 0: never); "
+                               f"got {every!r}.")
     return out
 
 

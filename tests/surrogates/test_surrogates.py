@@ -131,8 +131,8 @@ def test_study_stores_surrogate_quality_over_time(tmp_path):
     study.close()
     again = pn.load_study(tmp_path / "s.db", readonly=True)
     assert again.diagnostics == study.diagnostics
-    with pytest.raises(InvalidSpecError, match="assess_every"):
-        pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize"}, surrogate={"assess_every": 0})
+    with pytest.raises(InvalidSpecError, match=r"assess_every must be an integer >= 0 \(trials between assessments; 0: never\)"):
+        pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize"}, surrogate={"assess_every": -1})
     with pytest.raises(InvalidSpecError, match="encoding"):
         pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize"}, surrogate={"encoding": "one-hot"})
 
@@ -202,3 +202,33 @@ def test_power_warp_is_monotone_and_helps_a_skewed_target(problem):
     spearman = {w: rank_quality(y[100:], GPSurrogate(warp=w).fit(X[:100], y[:100, None]).predict(X[100:])[0][:, 0])["spearman"]
                 for w in ("power", None)}
     assert spearman["power"] > spearman[None], spearman
+
+
+def test_predictor_quality_is_assessed_by_default_where_evaluations_cost_time_and_never_on_a_table():
+    from predictnas.study._assess import assess_if_due
+
+    def evaluate(arch):
+        acc, flops = _metrics(arch)
+        return {"acc": acc, "flops": flops}
+
+    def study(**kwargs):
+        return pn.create_study(proposer="random", space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
+                               **kwargs)
+
+    fast = study()
+    fast.optimize(evaluate, 30)  # instant evaluations: an assessment would cost more than the search
+    assert fast.diagnostics == []
+    timed = study(surrogate={"name": "xgboost"})
+    for trial in timed.ask(25):  # told as optimize() records a training run of a minute
+        timed.tell(trial, evaluate(trial.arch), duration_s=60.0)
+        assess_if_due(timed)
+    assert [d["n_complete"] for d in timed.diagnostics] == [25] and timed.diagnostics[0]["seconds"] > 0
+    for trial in timed.ask(25):  # quick ones now: the next assessment would cost more than a tenth of them
+        timed.tell(trial, evaluate(trial.arch), duration_s=1e-3)
+        assess_if_due(timed)
+    assert len(timed.diagnostics) == 1
+    off = study(surrogate={"name": "xgboost", "assess_every": 0})
+    for trial in off.ask(30):
+        off.tell(trial, evaluate(trial.arch), duration_s=60.0)
+        assess_if_due(off)
+    assert off.diagnostics == []
