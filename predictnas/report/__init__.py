@@ -40,9 +40,9 @@ def render_markdown(data: ReportData) -> str:
         lines.append(f"Baseline {md(data.compare['name'])}: {data.compare['hv_curve'][-1][1]:.4f} after "
                      f"{len(data.compare['hv_curve'])} trials (same bounds)")
     lines += ["", f"## Pareto front ({len(data.front)} architectures)", "",
-              "| trial | " + " | ".join(md(n) for n in names) + " | architecture |",
-              "| ---: | " + " | ".join("---:" for _ in names) + " | --- |"]
-    lines += [f"| {t.number} | " + " | ".join(f"{t.values[n]:.6g}" for n in names) + f" | `{_code(t.arch)}` |"
+              "| trial | " + " | ".join(md(n) for n in names) + " | proposed by | architecture |",
+              "| ---: | " + " | ".join("---:" for _ in names) + " | --- | --- |"]
+    lines += [f"| {t.number} | " + " | ".join(f"{t.values[n]:.6g}" for n in names) + f" | {md(t.proposed_by)} | `{_code(t.arch)}` |"
               for t in data.front]
     return "\n".join(lines) + "\n"
 

@@ -14,7 +14,7 @@ from predictnas.pareto import hypervolume, pareto_mask
 from predictnas.report._device import format_device
 from predictnas.report._fidelity import format_fidelity
 from predictnas.report._reference import table_reference
-from predictnas.report._summary import format_proposals
+from predictnas.report._summary import format_proposals, format_wall_time
 from predictnas.study import Study, TrialState
 
 
@@ -31,6 +31,7 @@ class TrialPoint:
     on_front: bool
     cache_of: int | None
     error: str | None
+    proposed_by: str = ""  # the model of its ask step ("random", "gp", ...); "" when told by hand or not recorded
 
 
 @dataclass(frozen=True)
@@ -85,12 +86,13 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
             F = np.vstack([F, compare.objective_matrix(_usable(compare))])
     lower, upper = F.min(axis=0), F.max(axis=0)
     front_numbers = {t.number for t in study.pareto_front()}
+    by_step = {p["step"]: _model_name(p.get("model")) for p in study.proposals}
     trials = [
         TrialPoint(
             number=t.number, state=t.state.value, values={n: t.values[n] for n in names if n in t.values},
             arch=study.space.to_string(t.arch), params=dict(t.arch),
             feasible=t.state is TrialState.COMPLETE and study.is_feasible(t), on_front=t.number in front_numbers,
-            cache_of=t.cache_of, error=t.error,
+            cache_of=t.cache_of, error=t.error, proposed_by=by_step.get(t.step, ""),
         )
         for t in study.trials
     ]
@@ -103,8 +105,7 @@ def report_data(study: Study, *, compare: Study | None = None) -> ReportData:
                              f"{sum(t.state is TrialState.FAILED for t in study.trials)}",
         **({"early stopping": format_fidelity(study)} if any(t.state is TrialState.STOPPED for t in study.trials) else {}),
         "seed": study.seed, "proposer": study.definition.get("proposer", {}).get("name", "-"),
-        "wall time": f"{study.wall_time_s:.1f} s" + (f" ({study.active_time_s:.1f} s running)"
-                                                     if study.wall_time_s - study.active_time_s > 0 else ""),
+        "wall time": format_wall_time(study),
         "predictnas": __version__, "study file": str(study.path),
     }
     if study.proposals:
@@ -138,3 +139,9 @@ def hv_curve(study: Study, lower: Sequence[float], upper: Sequence[float]) -> li
                 value = hypervolume(front, lower=lo, upper=hi)
         curve.append((k, value))
     return curve
+
+
+def _model_name(model: object) -> str:
+    """``"random"`` for any random proposal (initial design, fallbacks), else the model's name."""
+    text = str(model or "")
+    return "random" if text.startswith("random") else text.split(" ")[0]

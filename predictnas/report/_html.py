@@ -13,6 +13,7 @@ _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1150px;color:#222}
 h1{margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;font-size:13px} td,th{padding:3px 9px;border-bottom:1px solid #eee;text-align:left}
+td{overflow-wrap:anywhere;max-width:46em}
 table.sortable th{cursor:pointer;background:#f6f6f6} table.sortable th:hover{background:#e8e8e8}
 .header td:first-child{color:#666;padding-right:2em} code{font-size:12px} .note{color:#666;font-size:13px}
 a.download{margin-right:1.5em}
@@ -38,8 +39,9 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
 
 def _hover(point: TrialPoint) -> str:
     values = "<br>".join(f"{k} = {v:.6g}" for k, v in point.values.items())
-    params = "<br>".join(f"{k} = {v}" for k, v in point.params.items())
-    return f"trial {point.number}<br>{values}<br><br>{html.escape(point.arch)}<br><br>{params}"
+    params = "<br>".join(f"{html.escape(str(k))} = {html.escape(str(v))}" for k, v in point.params.items())
+    by = f"<br>proposed by {html.escape(point.proposed_by)}" if point.proposed_by else ""
+    return f"trial {point.number}{by}<br>{values}<br><br>{html.escape(point.arch)}<br><br>{params}"
 
 
 def front_figure(data: ReportData) -> Any:
@@ -143,7 +145,7 @@ def render_html(data: ReportData, *, trials_csv: str, trials_json: list[dict[str
                           f"{' + ' + html.escape(', '.join(last['features'])) if last.get('features') else ''}, "
                           f"assessed {len(data.diagnostics)} times by 5-fold cross-validation on the completed trials.</p>\n{div}")
     header = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in data.header.items())
-    front_rows = [[t.number, *[t.values[n] for n in data.metrics], t.arch] for t in data.front]
+    front_rows = [[t.number, *[t.values[n] for n in data.metrics], t.proposed_by, t.arch] for t in data.front]
     failed = [t for t in data.trials if t.state == "failed"]
     failed_html = (_table(["trial", "architecture", "error"], [[t.number, t.arch, t.error or ""] for t in failed])
                    if failed else '<p class="note">No failed trials.</p>')
@@ -176,7 +178,7 @@ Final hypervolume {final_hv:.4f}.{compare_note}</p>
 <p><a class="download" download="trials.csv" href="{_data_uri(trials_csv, 'text/csv')}">all trials (CSV)</a>
 <a class="download" download="trials.json" href="{_data_uri(json.dumps(trials_json, default=str, indent=1), 'application/json')}">all trials (JSON)</a>
 <span class="note">click a column header to sort</span></p>
-{_table(["trial", *data.metrics, "architecture"], front_rows, sortable=True)}
+{_table(["trial", *data.metrics, "proposed by", "architecture"], front_rows, sortable=True)}
 <h2>Failed trials</h2>
 {failed_html}
 <script>{_SORT_JS}</script>

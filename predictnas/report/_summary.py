@@ -24,7 +24,6 @@ def format_status(study: Study) -> str:
     used = Counter(p["n"] for p in study.proposals)
     batch = f"batch {study.batch_size}" + (f" (used: {', '.join(str(n) for n, _ in used.most_common())})"
                                           if used and set(used) != {study.batch_size} else "")
-    paused = study.wall_time_s - study.active_time_s
     lines = [
         f"study       {study.name}  ({study.path})",
         f"space       {study.space.name}",
@@ -49,12 +48,22 @@ def format_status(study: Study) -> str:
     reference = table_reference(study)
     if reference is not None:
         lines.append(f"vs table    {reference.describe()}")
-    lines.append(f"wall time   {study.wall_time_s:.1f} s" + (f" ({study.active_time_s:.1f} s running, {paused:.1f} s paused "
-                                                            "between runs)" if paused > 0 else ""))
+    lines.append(f"wall time   {format_wall_time(study)}")
     if study.proposals:
         lines.append(f"asks        {format_proposals(study.proposals)}")
     lines.append(f"code        {format_code(study)}")
     return "\n".join(for_terminal(line) for line in lines)
+
+
+def format_wall_time(study: Study) -> str:
+    """``"315.8 s (254.8 s before the first proposal: building the evaluator, e.g. training a supernet;
+    61.0 s searching)"``, with the pauses between runs when there were any."""
+    wall, setup = study.wall_time_s, study.setup_s or 0.0
+    paused = wall - study.active_time_s
+    notes = [f"{setup:.1f} s before the first proposal: building the evaluator, e.g. training a supernet; "
+             f"{wall - setup:.1f} s searching"] if setup >= 1.0 else []
+    notes += [f"{study.active_time_s:.1f} s running, {paused:.1f} s paused between runs"] if paused > 0 else []
+    return f"{wall:.1f} s" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def format_code(study: Study) -> str:

@@ -79,3 +79,12 @@ class CheapStatistics:
                 raise StudyError(f"Objective(s) {missing} are declared cheap, but the cheap statistics of trial "
                                  f"{trial.number} ({space.to_string(trial.arch)}) failed: {reason}. Fix the "
                                  "evaluator's cheap_statistics, or declare the objective(s) not cheap.")
+
+
+def cached_statistics(cache: dict[int, CheapStatistics], function: Callable[[Arch], Mapping[str, float]] | None) -> CheapStatistics | None:
+    """The :class:`CheapStatistics` of ``function`` in ``cache`` (one per function; made on first use), or ``None`` without one."""
+    if function is None:
+        return None
+    if id(function) not in cache or cache[id(function)].function is not function:
+        cache[id(function)] = CheapStatistics(function)
+    return cache[id(function)]

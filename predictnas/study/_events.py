@@ -103,6 +103,8 @@ class StudyState:
         first_ts, last_ts: Timestamps of the first and last event.
         busy_s: Seconds between consecutive events that are less than ``IDLE_GAP_S`` apart (the
             study's active time; a longer gap is a pause between a run and its resume).
+        setup_s: Seconds from the first event to the first ``ask`` (building the evaluator, e.g.
+            training a supernet), ``None`` before the first ``ask``.
         last_seq: Sequence number of the last event applied.
         lost: What a salvaging replay skipped, one line each.
     """
@@ -115,6 +117,7 @@ class StudyState:
     first_ts: float | None = None
     last_ts: float | None = None
     busy_s: float = 0.0
+    setup_s: float | None = None
     last_seq: int = 0
     lost: list[str] = field(default_factory=list)
     next_number: int = 0
@@ -164,6 +167,8 @@ class StudyState:
         if self.last_ts is not None and 0 <= ts - self.last_ts < self.IDLE_GAP_S:
             self.busy_s += ts - self.last_ts
         self.first_ts = self.first_ts if self.first_ts is not None else ts
+        if self.setup_s is None and applied and kind == EventKind.ASK.value:
+            self.setup_s = max(0.0, ts - self.first_ts)
         self.last_ts = ts
         return applied
 

@@ -15,7 +15,7 @@ from predictnas.evaluators import EvalResult, Evaluator
 from predictnas.exceptions import (IncompatibleStudyFileError, InvalidArchitectureError, InvalidSpecError, InvalidValuesError,
                                    ProtocolError, StudyError, StudyFileDamagedError)
 from predictnas.spaces import Arch, SearchSpace, space_from_spec
-from predictnas.study._cheap import CheapStatistics
+from predictnas.study._cheap import CheapStatistics, cached_statistics
 from predictnas.study._context import proposal_context
 from predictnas.study._device import measure_front, measured_value
 from predictnas.study._events import EventKind, StudyState
@@ -132,8 +132,12 @@ class Study:
     @property
     def wall_time_s(self) -> float:
         """Seconds from the first to the last event (pauses between runs included)."""
-        s = self._state
-        return (s.last_ts - s.first_ts) if s.first_ts is not None and s.last_ts is not None else 0.0
+        return (self._state.last_ts or 0.0) - (self._state.first_ts or 0.0)  # both set by the first event
+
+    @property
+    def setup_s(self) -> float | None:
+        """Seconds before the first proposal (building the evaluator, e.g. training a supernet); ``None`` before it."""
+        return self._state.setup_s
 
     @property
     def active_time_s(self) -> float:
@@ -240,12 +244,7 @@ class Study:
     @property
     def _cheap(self) -> CheapStatistics | None:
         """The cached statistics of :attr:`cheap_function` (one cache per function)."""
-        fn = self.cheap_function
-        if fn is None:
-            return None
-        if id(fn) not in self._cheap_by_function or self._cheap_by_function[id(fn)].function is not fn:
-            self._cheap_by_function[id(fn)] = CheapStatistics(fn)
-        return self._cheap_by_function[id(fn)]
+        return cached_statistics(self._cheap_by_function, self.cheap_function)
 
     def _context(self) -> ProposalContext:
         return proposal_context(self._state, self.space, self.objectives, self.constraints, self._cheap, self.warm_start)

@@ -60,7 +60,7 @@ def test_compare_uses_common_bounds_and_checks_objectives() -> None:
 
 def test_markdown_summary() -> None:
     text = report(known_study(), format="md")
-    assert "| trial | f1 | f2 | c | architecture |" in text  # constrained metrics sit beside the objectives
+    assert "| trial | f1 | f2 | c | proposed by | architecture |" in text  # constrained metrics sit beside the objectives
     assert "Hypervolume (normalised, ref 1.1): **0.4600** after 6 trials" in text
     assert text.count("\n| 0 |") + text.count("\n| 3 |") + text.count("\n| 1 |") == 3
 
@@ -142,3 +142,25 @@ def test_report_renders_in_headless_chromium(tmp_path) -> None:
     assert pixels.std() > 0.05  # not a blank page
     red = (pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)
     assert red.sum() > 50  # the Pareto-front markers are on screen
+
+
+def test_the_report_tells_random_from_model_proposals_and_setup_from_search_time(tmp_path) -> None:
+    import predictnas as pn
+    from predictnas.report import format_status, report_data
+
+    def evaluate(arch):
+        conv = sum(v == "nor_conv_3x3" for v in arch.values())
+        return {"acc": 80.0 + conv, "flops": 10.0 + 5 * conv + sum(v == "nor_conv_1x1" for v in arch.values())}
+
+    study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0,
+                            storage=tmp_path / "s.db", proposer_options={"n_initial": 4})
+    import time
+
+    time.sleep(1.2)  # what building an evaluator (training a supernet) takes before the first proposal
+    study.optimize(evaluate, 8, batch_size=2)
+    data = report_data(study)
+    assert {t.proposed_by for t in data.trials[:4]} == {"random"} and {t.proposed_by for t in data.trials[4:]} == {"gp"}
+    assert "before the first proposal" in data.header["wall time"] and "searching" in data.header["wall time"]
+    assert "s before the first proposal: building the evaluator" in format_status(study)
+    md = report(study, format="md")
+    assert "| proposed by |" in md and ("| random |" in md or "| gp |" in md)
