@@ -208,6 +208,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
         for line in study.lost:
             print(f"predictnas: lost: {line}", file=sys.stderr)
     with study:
+        if args.format == "optuna":
+            from predictnas.interop import to_optuna
+
+            if not args.output:
+                raise InvalidSpecError("--format optuna needs -o STORAGE, an Optuna storage URL such as sqlite:///optuna.db.")
+            to_optuna(study, args.output)
+            print(f"{len(study.trials)} trials written to Optuna study {study.name!r} in {args.output} "
+                  f"(optuna-dashboard {args.output})", file=sys.stderr)
+            return 0
         text = export_trials(study, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as f:
@@ -342,12 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=2.0, help="seconds between the page's refreshes (default 2)")
     p.set_defaults(func=_cmd_dashboard)
 
-    p = sub.add_parser("export", help="export all trials as CSV or JSONL",
+    p = sub.add_parser("export", help="export all trials as CSV or JSONL, or into an Optuna storage",
                        description="Export one row per trial: number, state, parameters, objectives, ... (read-only; "
                        "of a damaged file, the trials recorded before the damage).")
     p.add_argument("storage", help="study file (.db)")
-    p.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format (default csv)")
-    p.add_argument("-o", "--output", help="output file (default: stdout)")
+    p.add_argument("--format", choices=("csv", "jsonl", "optuna"), default="csv", help="output format (default csv; optuna: "
+                   "a new study in the Optuna storage -o names, e.g. sqlite:///optuna.db)")
+    p.add_argument("-o", "--output", help="output file (default: stdout), or the Optuna storage URL")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("repair", help="write a new study file from what survives in a damaged one",

@@ -17,7 +17,7 @@ FLOORS = [
     {"surrogates", "executors", "supernets"},
     {"proposers", "stoppers", "latency"},
     {"study"},
-    {"report", "bench"},
+    {"report", "bench", "interop"},
     {"_demo", "examples", "testing", "_cli_latency"},
     {"cli"},
     {"__main__", "__init__"},
