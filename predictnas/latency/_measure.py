@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from predictnas.exceptions import EvaluationError, InvalidSpecError
-from predictnas.supernets import Supernet
+from predictnas.supernets import Supernet, run_times
 
 INPUT_FILE = "predictnas_input.json"  # stored inside the exported file: the example's shape and dtype
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -154,19 +154,10 @@ def load_torchscript(path: str | Path) -> tuple[Any, torch.Tensor]:
 
 def time_torchscript(path: str | Path, *, warmup: int = 3, repeats: int = 20, threads: int | None = None) -> list[float]:
     """Per-run times (ms) of a TorchScript file made by :func:`export`, on this machine, batch as exported."""
-    import time
-
     if threads:
         torch.set_num_threads(threads)
     module, x = load_torchscript(path)
-    times = []
-    with torch.inference_mode():
-        for i in range(warmup + repeats):
-            start = time.perf_counter()
-            module(x)
-            if i >= warmup:
-                times.append((time.perf_counter() - start) * 1e3)
-    return times
+    return run_times(module, x, repeats=repeats, warmup=warmup)
 
 
 def _input_spec(text: str, path: str | Path) -> Mapping[str, Any]:

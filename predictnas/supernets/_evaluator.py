@@ -6,7 +6,8 @@ import logging
 
 import statistics
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 from contextlib import contextmanager
 
 import torch
@@ -138,6 +139,11 @@ def recalibrated_batchnorm(model: nn.Module, batches: Sequence[torch.Tensor]) ->
 
 def measure_latency(model: nn.Module, example: torch.Tensor, *, repeats: int = 20, warmup: int = 3) -> float:
     """Median wall time (ms) of ``model(example)`` over ``repeats`` runs after ``warmup`` runs."""
+    return statistics.median(run_times(model, example, repeats=repeats, warmup=warmup))
+
+
+def run_times(model: Callable[[torch.Tensor], Any], example: torch.Tensor, *, repeats: int = 20, warmup: int = 3) -> list[float]:
+    """Wall time (ms) of each of ``repeats`` calls ``model(example)`` after ``warmup`` untimed ones."""
     times = []
     with torch.inference_mode():
         for i in range(warmup + repeats):
@@ -145,5 +151,5 @@ def measure_latency(model: nn.Module, example: torch.Tensor, *, repeats: int = 2
             model(example)
             if i >= warmup:
                 times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    return times
 
