@@ -26,6 +26,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -139,6 +140,10 @@ def main() -> None:
     builtin = BUILTIN_SUPERNETS["mnist1d_cnn"]
     net, task = builtin.make(), mnist1d_task()
     space = net.space
+    if not (args.out / "space.toml").exists():  # the table's rows and keys are in this spec (CurveTable.from_dir reads it)
+        from predictnas.spaces._spec import resolve_spec_path
+
+        shutil.copyfile(resolve_spec_path(space.name), args.out / "space.toml")
     archs = pick_subnets(net, args.subnets, pool=args.pool)
     print(f"{len(archs)} subnets; official MNIST-1D: {len(task.X_train)} training / {len(task.X_val)} validation signals")
     config = replace(builtin.training, epochs=args.epochs)

@@ -87,6 +87,10 @@ def test_mnist1d_table_script_writes_resumable_curves_and_subnet_scores(tmp_path
     assert all(float(r["latency_ms"]) > 0 and 0 <= float(r["inherited_acc"]) <= 100 and "synflow" in r for r in subnets)
     summary = subprocess.run([*script, "--summary"], capture_output=True, text=True, timeout=120)
     assert summary.returncode == 0 and json.loads((tmp_path / "summary.json").read_text())["subnets"] == 4
+    from predictnas.evaluators import CurveTable
+
+    assert "[macro]" in (tmp_path / "space.toml").read_text()  # the spec its rows are in, read back by the replay
+    assert len(CurveTable.from_dir(tmp_path).space.members) == 4
 
 
 def test_fidelity_script_compares_methods_and_peers_at_equal_compute(tmp_path):

@@ -44,9 +44,12 @@ class CurveTable:
             self._curve[key] = np.array([[seeds[s][e] for e in range(1, self.epochs + 1)] for s in sorted(seeds)])
 
     @classmethod
-    def from_dir(cls, folder: str | Path, space: SearchSpace | str = "mnist1d_cnn") -> CurveTable:
-        """Reads ``subnets.csv`` and ``curves.csv`` from ``folder``."""
+    def from_dir(cls, folder: str | Path, space: SearchSpace | str | None = None) -> CurveTable:
+        """Reads ``subnets.csv`` and ``curves.csv`` from ``folder``, in ``space`` (default: the
+        ``space.toml`` the table was measured in, when the folder has one, else ``mnist1d_cnn``)."""
         folder = Path(folder)
+        if space is None:
+            space = str(folder / "space.toml") if (folder / "space.toml").is_file() else "mnist1d_cnn"
         base = load_space(space) if isinstance(space, str) else space
         try:
             with open(folder / "subnets.csv", newline="") as f:

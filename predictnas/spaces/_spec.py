@@ -298,24 +298,25 @@ def _check_connected(node: _Node, pairs: list[tuple[int, int]], n_nodes: int) ->
 def _macro(node: _Node, earlier: list[Param]) -> tuple[list[Stage], list[Param]]:
     depth_t = node.get("depth_param", str, default="{stage}_depth")
     layer_t = node.get("layer_param", str, default="{stage}_l{layer}_{name}")
+    stage_t = node.get("stage_param", str, default="{stage}_{name}")
     default_depth = node.value_list("depth", required=False)
     default_layer = node.node("layer")
     stages_spec = node.get("stages", (int, list), required=True)
-    stage_nodes: list[tuple[str, list[Any] | None, _Node | None, _Node]] = []
+    stage_nodes: list[tuple[str, list[Any] | None, _Node | None, _Node, _Node | None]] = []
     if isinstance(stages_spec, int):
         if stages_spec < 1:
             node.fail(f"must be >= 1; got {stages_spec}", "stages")
-        stage_nodes = [(f"s{i + 1}", None, None, node) for i in range(stages_spec)]
+        stage_nodes = [(f"s{i + 1}", None, None, node, None) for i in range(stages_spec)]
     else:
         if not stages_spec:
             node.fail("is an empty list; give at least one stage", "stages")
         for i, raw in enumerate(stages_spec):
             s = _Node(raw, node.source, node.child_path(f"stages[{i}]"))
             sname = s.get("name", str, default=f"s{i + 1}")
-            stage_nodes.append((sname, s.value_list("depth", required=False), s.node("layer"), s))
+            stage_nodes.append((sname, s.value_list("depth", required=False), s.node("layer"), s, s.node("params")))
     params: list[Param] = []
     stages: list[Stage] = []
-    for sname, depth, layer_node, owner in stage_nodes:
+    for sname, depth, layer_node, owner, stage_node in stage_nodes:
         depth = depth or default_depth
         if depth is None:
             owner.fail("needs a depth choice list (here or as macro.depth)", "depth")
@@ -330,6 +331,14 @@ def _macro(node: _Node, earlier: list[Param]) -> tuple[list[Stage], list[Param]]
             layer.fail("is empty; give at least one per-layer choice list (e.g. kernel = [3, 5, 7])")
         depth_name = _format(node, "depth_param", depth_t, stage=sname)
         params.append(Param(depth_name, "ordinal", tuple(sorted(depth)), role="depth"))
+        if stage_node is not None:  # per-stage choices (e.g. width): irrelevant, so inactive, when the stage is skipped
+            skipped = None if min(depth) > 0 else Expression(f"{depth_name} >= 1", names=[depth_name])
+            for cname in stage_node.data:
+                cvals = tuple(stage_node.value_list(cname) or ())
+                numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in cvals)
+                params.append(Param(_format(node, "stage_param", stage_t, stage=sname, name=cname),
+                                    "ordinal" if numeric else "categorical", cvals, skipped))
+            stage_node.done()
         layers = []
         for li in range(max(depth)):
             names = {}

@@ -142,7 +142,7 @@ class Mnist1dSupernet(Supernet):
     def configure(self, arch: Arch) -> None:
         for s, blocks in enumerate(self.stages, start=1):
             self.depths[s - 1] = int(arch[f"s{s}_depth"])
-            for i, block in enumerate(blocks[: self.depths[s - 1]]):
+            for i, block in enumerate(blocks[: self.depths[s - 1]]):  # a skipped stage has no width
                 block.conv.active_out = int(arch[f"s{s}_width"])
                 block.conv.active_kernel = int(arch[f"s{s}_l{i}_kernel"])
 
