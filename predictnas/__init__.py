@@ -50,6 +50,7 @@ _LAZY = {
     "train_supernet": "predictnas.supernets",
     "plot_pareto_front": "predictnas.report",
     "plot_hypervolume_history": "predictnas.report",
+    "plot_param_importances": "predictnas.report",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -15,12 +15,13 @@ from predictnas.exceptions import ReportError
 from predictnas.report._dashboard import dashboard_payload, make_server
 from predictnas.report._data import ReportData, TrialPoint, hv_curve, report_data
 from predictnas.report._figures import plot_hypervolume_history, plot_pareto_front
+from predictnas.report._importance import param_importances, plot_param_importances
 from predictnas.report._reference import TableReference, table_reference
 from predictnas.report._summary import export_trials, format_code, format_front, format_proposals, format_status
 from predictnas.study import Study
 
 __all__ = ["ReportData", "ReportError", "TableReference", "TrialPoint", "dashboard_payload", "export_trials", "format_code", "format_front",
-           "format_proposals", "format_status", "hv_curve", "make_server", "plot_hypervolume_history", "plot_pareto_front",
+           "format_proposals", "format_status", "hv_curve", "make_server", "param_importances", "plot_hypervolume_history", "plot_param_importances", "plot_pareto_front",
            "render_markdown", "report", "report_beside", "report_data", "table_reference"]
 
 

@@ -164,3 +164,23 @@ def test_the_report_tells_random_from_model_proposals_and_setup_from_search_time
     assert "s before the first proposal: building the evaluator" in format_status(study)
     md = report(study, format="md")
     assert "| proposed by |" in md and ("| random |" in md or "| gp |" in md)
+
+
+def test_parameter_importances_find_the_parameter_that_drives_each_objective() -> None:
+    pytest.importorskip("matplotlib")
+    import predictnas as pn
+    from predictnas.exceptions import InvalidValuesError
+    from predictnas.report import param_importances
+
+    def evaluate(arch):  # acc depends on edge 1-2 only, flops on edge 0-3 only
+        return {"acc": 80.0 + 5 * (arch["op_1_2"] == "nor_conv_3x3"), "flops": 10.0 + 7 * (arch["op_0_3"] != "none")}
+
+    study = pn.create_study(space="nb201", objectives={"acc": "maximize", "flops": "minimize"}, seed=0, proposer="random")
+    with pytest.raises(InvalidValuesError, match="at least 5 completed trials"):
+        param_importances(study)
+    study.optimize(evaluate, 60)
+    scores = param_importances(study)
+    assert next(iter(scores["acc"])) == "op_1_2" and scores["acc"]["op_1_2"] > 0.6
+    assert next(iter(scores["flops"])) == "op_0_3" and abs(sum(scores["flops"].values()) - 1) < 1e-9
+    fig = pn.plot_param_importances(study)
+    assert [ax.get_title() for ax in fig.axes] == ["acc", "flops"] and type(fig).__name__ == "Figure"
