@@ -28,7 +28,7 @@ from scipy.stats import spearmanr, theilslopes
 
 from predictnas.latency import BlockLatencyTable
 from predictnas.supernets import measure_latency, profile
-from predictnas.supernets._registry import resolve_supernet
+from predictnas.supernets import resolve_supernet
 
 
 def main() -> None:
@@ -64,8 +64,8 @@ def main() -> None:
             macs.append(profile(net, example)[1] / 1e6)
     macs = np.array(macs)
     # the calibration subnets: evenly spread over the table's sums (what a user would pick to measure)
-    order = np.argsort(raw)
-    calib = order[np.linspace(0, len(archs) - 1, args.calibrate).astype(int)]
+    picked = {id(a) for a in table.spread(archs, args.calibrate)}
+    calib = np.array([i for i, a in enumerate(archs) if id(a) in picked])
     rest = np.setdiff1d(np.arange(len(archs)), calib)
     table.calibrate([archs[i] for i in calib], measured[calib])
     predicted = np.array([table.predict(a) for a in archs])

@@ -74,15 +74,14 @@ def _table(args: argparse.Namespace) -> int:
 
     from predictnas.latency import BlockLatencyTable
     from predictnas.supernets import measure_latency
-    from predictnas.supernets._registry import resolve_supernet
+    from predictnas.supernets import resolve_supernet
 
     torch.set_num_threads(args.threads)
     built = resolve_supernet(args.supernet)
     net, example = built.make().eval(), built.task().X_val[:1]
     archs = net.space.sample(args.subnets, rng=0, unique=True)
     table = BlockLatencyTable(net, example).build(archs)
-    order = sorted(archs, key=table.raw)
-    chosen = [order[round(i * (len(order) - 1) / max(args.calibrate - 1, 1))] for i in range(args.calibrate)]
+    chosen = table.spread(archs, args.calibrate)
     measured = []
     for arch in chosen:
         with net.activate(arch):
@@ -151,7 +150,7 @@ def _fit(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from predictnas.latency import DeviceMeasure
     from predictnas.study import load_study
-    from predictnas.supernets._registry import resolve_supernet
+    from predictnas.supernets import resolve_supernet
 
     built = resolve_supernet(args.supernet)
     measure = DeviceMeasure(built.make().eval(), built.task().X_val[:1], command=args.command)

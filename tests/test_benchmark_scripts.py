@@ -151,3 +151,13 @@ def test_latency_search_script_checks_the_front_on_the_device(tmp_path, data_dir
     for method in ("known", "model", "model-upper"):
         assert device[method]["violations"] == [0] and 0 < device[method]["hv_ratio"][0] <= 1
     assert device["model"]["measurements"][0] >= 10 and device["known"]["measurements"] == [0]
+
+
+def test_stopping_models_script_scores_each_model_of_the_rule(tmp_path):
+    out = tmp_path / "s.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "stopping_models.py"), "--splits", "2", "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"1", "3", "9"} and set(results["1"]["40"]) == {"line", "features", "auto"}
+    assert results["9"]["80"]["line"]["kendall"] > results["1"]["80"]["line"]["kendall"]  # later rungs predict better

@@ -11,7 +11,7 @@ from typing import Any
 
 from predictnas.exceptions import InvalidSpecError, InvalidValuesError, OptionalDependencyError
 from predictnas.spaces import SearchSpace, load_space
-from predictnas.study import Study, TrialState, create_study
+from predictnas.study import Study, TrialState, create_study, jsonable
 
 
 def _optuna() -> Any:
@@ -52,7 +52,7 @@ def to_optuna(study: Study, storage: str, *, study_name: str | None = None) -> A
             state=states[t.state], params=dict(t.arch), distributions=distributions,
             values=[t.values[o.name] for o in study.objectives] if complete else None,
             intermediate_values={step: v[first] for step, v in t.intermediate.items() if first in v} or None,
-            user_attrs={"predictnas_number": t.number, "key": t.key, "cheap": dict(t.cheap), **_plain(t.user_attrs),
+            user_attrs={"predictnas_number": t.number, "key": t.key, "cheap": dict(t.cheap), **jsonable(dict(t.user_attrs)),
                         **({"fidelity": t.fidelity} if t.fidelity else {}), **({"error": t.error} if t.error else {}),
                         **({"metrics": dict(t.values)} if t.values else {})}))
     target.add_trials(trials)
@@ -98,16 +98,3 @@ def from_optuna(source: Any, space: SearchSpace | str, storage: str | Path, *,
             study.tell(trial, metrics)
     return study
 
-
-def _plain(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """User attributes that Optuna can store as JSON (others as their ``repr``)."""
-    import json
-
-    out = {}
-    for key, value in attrs.items():
-        try:
-            json.dumps(value)
-            out[str(key)] = value
-        except (TypeError, ValueError):
-            out[str(key)] = repr(value)
-    return out

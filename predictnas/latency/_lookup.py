@@ -4,7 +4,6 @@ few end-to-end measurements."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ import torch.nn as nn
 from predictnas.exceptions import InvalidValuesError
 
 from predictnas.supernets import Supernet, measure_latency
+from predictnas.types import as_real
 
 Key = str  # "block name|input shape|active configuration"
 
@@ -81,6 +81,14 @@ class BlockLatencyTable:
             self.slope, self.intercept = 1.0, float(np.median(y - x))
         return self
 
+    def spread(self, archs: Sequence[Mapping[str, Any]], k: int) -> list[Mapping[str, Any]]:
+        """``k`` of ``archs`` evenly spread over their sums of entries, smallest and largest included:
+        the subnets worth measuring end to end for :meth:`calibrate`."""
+        if not isinstance(k, int) or isinstance(k, bool) or not 2 <= k <= len(archs):
+            raise InvalidValuesError(f"spread(): k must be an integer in 2..{len(archs)} (the architectures given); got {k!r}.")
+        order = sorted(archs, key=self.raw)
+        return [order[i] for i in np.linspace(0, len(order) - 1, k).astype(int)]
+
     def predict(self, arch: Mapping[str, Any]) -> float:
         """Calibrated latency (ms) of ``arch``."""
         return self.intercept + self.slope * self.raw(arch)
@@ -129,7 +137,7 @@ def _key(name: str, module: nn.Module, x: torch.Tensor) -> Key:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return isinstance(v, (int, float)) and as_real(v) is not None  # a JSON number (not a string that parses as one)
 
 
 

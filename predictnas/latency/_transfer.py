@@ -57,7 +57,6 @@ class LatencyTransfer:
         self.embedding_, self.prior_mean_, self.prior_cov_, self.noise_ = _prior(Z, self.rank_)
         self.miss_ = max(self.noise_, scores[self.rank_][0])  # what a held-out known device's prediction missed by
         self.mean_, self.cov_ = self.prior_mean_, self.prior_cov_
-        self.measured_: list[int] = []
         return self
 
     def reference(self, k: int, *, exclude: Sequence[int] = ()) -> np.ndarray:
@@ -75,7 +74,6 @@ class LatencyTransfer:
         if rows.min() < 0 or rows.max() >= len(self.embedding_):
             raise InvalidValuesError(f"adapt(): rows must be in 0..{len(self.embedding_) - 1}; got {rows.tolist()!r}.")
         self.mean_, self.cov_ = _posterior(self.embedding_[rows], np.log(y), self.prior_mean_, self.prior_cov_, self.noise_)
-        self.measured_ = rows.tolist()
         return self
 
     def predict(self, rows: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:

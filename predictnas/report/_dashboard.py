@@ -95,7 +95,11 @@ def make_server(path: str | Path, *, host: str = "127.0.0.1", port: int = 8050, 
         def log_message(self, *args: Any) -> None:  # quiet: the terminal shows the URL only
             return
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:  # the port is taken, or not ours to bind
+        raise ReportError(f"cannot serve the dashboard on {host}:{port} ({exc.strerror or exc}); choose another --port "
+                          "(0: any free one).") from None
     server.polls = 0  # type: ignore[attr-defined]  # data.json requests served (the page polls)
     return server
 

@@ -3,11 +3,10 @@ left the front, and how much of the front is measured."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from predictnas.study import Study
+from predictnas.types import as_real
 
 
 def format_device(study: Study, *, max_listed: int = 8) -> str | None:
@@ -20,7 +19,7 @@ def format_device(study: Study, *, max_listed: int = 8) -> str | None:
     front = study.pareto_front()
     parts = []
     for metric in sorted({k for t in measured for k in t.user_attrs["measured"] if not k.startswith("predicted_")}):
-        pairs = {t.number: (_number(t.user_attrs["measured"].get(f"predicted_{metric}")), _number(t.user_attrs["measured"].get(metric)))
+        pairs = {t.number: (as_real(t.user_attrs["measured"].get(f"predicted_{metric}")), as_real(t.user_attrs["measured"].get(metric)))
                  for t in measured}
         pairs = {n: p for n, p in pairs.items() if None not in p}
         if not pairs:
@@ -36,6 +35,3 @@ def format_device(study: Study, *, max_listed: int = 8) -> str | None:
                      + (f" (predicted -> measured: {listed}{', ...' if len(on_front) > max_listed else ''})" if listed else ""))
     return "; ".join(parts) or None
 
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None

@@ -4,6 +4,7 @@ from predictnas.exceptions import BrokenEvaluatorError, EvaluatorMismatchError, 
 from predictnas.study._definition import build_evaluator, run_definition
 from predictnas.study._events import EventKind, StudyState, replay
 from predictnas.study._open import create_study, load_study
+from predictnas.study._records import jsonable
 from predictnas.study._repair import repair_study
 from predictnas.study._storage import StudyFile
 from predictnas.study._study import Study
@@ -12,4 +13,4 @@ from predictnas.types import FrozenTrial, Objective, OutcomeConstraint, TrialSta
 
 __all__ = ["BrokenEvaluatorError", "EvaluatorMismatchError", "EventKind", "FrozenTrial", "Objective", "OutcomeConstraint",
            "ProtocolError", "Study", "StudyFile", "StudyState", "TrialState", "build_evaluator", "code_manifest",
-           "create_study", "is_approved", "load_study", "repair_study", "replay", "run_definition"]
+           "create_study", "is_approved", "jsonable", "load_study", "repair_study", "replay", "run_definition"]

@@ -4,12 +4,11 @@ predicted one the trial was told with."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from predictnas.exceptions import InvalidValuesError
-from predictnas.types import FrozenTrial
+from predictnas.types import FrozenTrial, as_real
 
 if TYPE_CHECKING:
     from predictnas.study._study import Study
@@ -21,10 +20,8 @@ def measured_value(trial: FrozenTrial, metric: str) -> float:
     """``metric`` of ``trial``: its measured value (``user_attrs["measured"]``) when one was
     recorded, else the told one. A measured entry that is not a finite number is ignored."""
     measured = trial.user_attrs.get(MEASURED)
-    value = measured.get(metric) if isinstance(measured, dict) else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return trial.values[metric]
+    value = as_real(measured.get(metric)) if isinstance(measured, dict) else None
+    return trial.values[metric] if value is None else value
 
 
 def measure_front(study: Study, measure: Callable[[Any], float], metric: str = "latency", *,
@@ -45,9 +42,11 @@ def measure_front(study: Study, measure: Callable[[Any], float], metric: str = "
         if not todo:
             break
         trial = todo[0]
-        value = float(measure(trial.arch))
-        if not math.isfinite(value):
-            raise InvalidValuesError(f"measure_front(): the measurement of trial {trial.number} is {value!r}, not a number.")
+        raw = measure(trial.arch)
+        value = as_real(raw)
+        if value is None:
+            raise InvalidValuesError(f"measure_front(): the measurement of trial {trial.number} is {raw!r}, not a finite "
+                                     "number; nothing was stored for it.")
         previous = trial.user_attrs.get(MEASURED)
         record = {**(previous if isinstance(previous, dict) else {}), metric: value, f"predicted_{metric}": trial.values[metric]}
         study.set_user_attr(trial, MEASURED, record)

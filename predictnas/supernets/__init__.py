@@ -20,7 +20,8 @@ from predictnas.supernets._elastic import (
 )
 from predictnas.supernets._evaluator import SupernetEvaluator, measure_latency, recalibrated_batchnorm, run_times
 from predictnas.supernets._proxies import PROXIES
-from predictnas.supernets._registry import BUILTIN_SUPERNETS, BuiltinSupernet, build_standalone_evaluator, build_supernet_evaluator
+from predictnas.supernets._registry import (BUILTIN_SUPERNETS, BuiltinSupernet, build_standalone_evaluator, build_supernet_evaluator,
+                                            resolve_supernet)
 from predictnas.supernets._standalone import StandaloneEvaluator
 from predictnas.supernets._task import Task, digits_task, mnist1d_task, recurrence_task
 from predictnas.supernets._training import TrainingConfig, TrainingResult, load_checkpoint, standalone_epochs, train_standalone, train_supernet
@@ -30,6 +31,6 @@ __all__ = [
     "ElasticBatchNorm2d", "ElasticConv1d", "ElasticConv2d", "ElasticEmbedding", "ElasticLayerNorm", "ElasticLinear",
     "Mnist1dSupernet", "PROXIES", "SequenceTransformerSupernet", "StandaloneEvaluator", "Supernet", "SupernetEvaluator", "Task",
     "TrainingConfig", "TrainingResult", "build_standalone_evaluator", "build_supernet_evaluator", "digits_task", "load_checkpoint", "measure_latency",
-    "mnist1d_task", "profile", "recalibrated_batchnorm", "recurrence_task", "run_times", "standalone_epochs", "train_standalone", "train_supernet",
+    "mnist1d_task", "profile", "recalibrated_batchnorm", "recurrence_task", "resolve_supernet", "run_times", "standalone_epochs", "train_standalone", "train_supernet",
     "weights_hash",
 ]

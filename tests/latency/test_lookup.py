@@ -60,3 +60,13 @@ def test_the_calibrated_sum_predicts_end_to_end_time(net):
         table.calibrate(archs[:1], measured[:1])
     with pytest.raises(InvalidValuesError, match="entries"):
         BlockLatencyTable(net, example).load_dict({"entries": {"x": "os.system"}, "intercept": 0, "slope": 1})
+
+
+def test_the_calibration_subnets_spread_over_the_table_from_smallest_to_largest(net):
+    table = BlockLatencyTable(net, torch.randn(1, 1, 40), repeats=2, warmup=0)
+    archs = net.space.sample(8, rng=4, unique=True)
+    picked = table.spread(archs, 3)
+    sums = sorted(table.raw(a) for a in archs)
+    assert [table.raw(a) for a in picked] == [sums[0], sums[3], sums[-1]]
+    with pytest.raises(InvalidValuesError, match=r"k must be an integer in 2..8"):
+        table.spread(archs, 1)

@@ -58,6 +58,8 @@ def test_the_data_follows_the_file_while_a_writer_runs_and_nothing_is_written(se
     with pytest.raises(urllib.error.HTTPError, match="404"):
         _get(url + "/../s.db")
     assert b"/plotly.js" in _get(url + "/") and len(_get(url + "/plotly.js")) > 1_000_000
+    with pytest.raises(ReportError, match=r"cannot serve the dashboard on 127.0.0.1:\d+ .*choose another --port"):
+        make_server(path, port=server.server_address[1])  # the port is taken
 
 
 def test_a_missing_or_foreign_file_is_refused_before_serving(tmp_path):
