@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from predictnas._cli_bench import add_benchmark_commands
 from predictnas._cli_latency import add_latency_commands
 from predictnas._validation import key_values
 from predictnas._version import __version__
-from predictnas.bench import METHODS
 from predictnas.exceptions import InvalidSpecError, PredictNASError, StudyFileDamagedError
 
 
@@ -239,12 +239,6 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_benchmark_search(args: argparse.Namespace) -> int:
-    from predictnas.bench import main_search
-
-    return main_search(args)
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse, with the likely option named for a mistyped one (``--budgt`` -> ``--budget``)."""
 
@@ -376,35 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", metavar="DIR", help="also write PNG and SVG figures into DIR")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("benchmark", help="benchmark search strategies on a fully known table",
-                       description="Benchmarks on tables whose every row is known (e.g. NAS-Bench-201).")
-    bench = p.add_subparsers(dest="benchmark", metavar="KIND", required=True)
-    p = bench.add_parser(
-        "search", help="HV ratio, front recall and evaluations-to-target of search methods on one table",
-        description="Run every method on the same table for several seeds; print medians [IQR] and write JSON. "
-        "Objectives are min-max normalised over the whole table (minimisation, reference point 1.1).",
-    )
-    p.add_argument("--space", required=True, help="built-in space name or .toml spec whose parameters name table columns")
-    p.add_argument("--table", required=True, help="CSV with one row per architecture")
-    p.add_argument("--objective", action="append", required=True, metavar="COL:max|min", help="an objective (repeat)")
-    p.add_argument("--cheap", action="append", metavar="COL", help="a column known before evaluation (repeat); "
-                   "cheap-aware methods then also run as METHOD+cheap")
-    p.add_argument("--feature", action="append", metavar="COL", help="a column known before evaluation that is no "
-                   "objective (e.g. a zero-cost proxy; repeat): predictnas methods may use it as a model input, "
-                   "e.g. predictnas{features=COL}")
-    p.add_argument("--constraint", action="append", metavar="COL<=V", help="an outcome constraint (repeat)")
-    p.add_argument("--failures", metavar="SPEC", help="inject failed evaluations: random:RATE[:SEED] (a fixed, seeded "
-                   "share of the rows) or op:NAME>=K (rows using op NAME on K or more edges)")
-    p.add_argument("--budget", type=int, default=200, help="evaluations per run (default 200)")
-    p.add_argument("--seeds", type=int, default=10, help="seeds per method (default 10)")
-    p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
-    p.add_argument("--batch-size", type=int, default=1, help="trials per ask for predictnas methods (default 1)")
-    p.add_argument("--methods", default="predictnas,random,nsga2,optuna-tpe,optuna-nsga2",
-                   help="comma-separated, from: " + ", ".join(METHODS) + "; predictnas proposers take "
-                   "options as NAME{key=value,...}, e.g. predictnas{exhaustive_limit=0}")
-    p.add_argument("--out", help="JSON results file")
-    p.set_defaults(func=_cmd_benchmark_search)
-
+    add_benchmark_commands(sub)
     add_latency_commands(sub)
 
     p = sub.add_parser("demo", help="run the demo (the main job of `make demo`)", description="Run the built-in demo.")

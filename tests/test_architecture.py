@@ -18,7 +18,7 @@ FLOORS = [
     {"proposers", "stoppers", "latency"},
     {"study"},
     {"report", "bench", "interop"},
-    {"_demo", "examples", "testing", "_cli_latency"},
+    {"_demo", "examples", "testing", "_cli_latency", "_cli_bench"},
     {"cli"},
     {"__main__", "__init__"},
 ]

@@ -15,8 +15,10 @@ from typing import Any
 
 from predictnas._validation import key_values
 from predictnas.bench._names import PROPOSER_METHODS
+from predictnas.bench._variables import is_active, peer_variables
 from predictnas.evaluators import SearchProblem
-from predictnas.exceptions import EvaluationError, InvalidSpecError
+from predictnas.exceptions import EvaluationError, InvalidArchitectureError, InvalidSpecError
+from predictnas.spaces import Arch
 
 CHEAP_AWARE = ("predictnas", "nsga2-surrogate")
 
@@ -57,22 +59,32 @@ def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int,
         trials = study.ask(min(batch_size, budget - len(run.rows)))
         run.ask_seconds.append(time.perf_counter() - started)
         for trial in trials:
-            try:
-                row = problem.table.row_index(trial.arch)
-                if problem.fails(row):
-                    raise EvaluationError(f"row {row}: injected failure")
-                values = problem.table.evaluate(trial.arch).values if trial.state is TrialState.RUNNING else None
-            except EvaluationError as exc:  # not in the table, or an injected failure
-                run.rows.append(-1)
-                run.failed.append(True)
-                if trial.state is TrialState.RUNNING:
-                    study.tell(trial, state="failed", error=str(exc))
+            row, values = lookup(problem, trial.arch)
+            run.rows.append(row if values is not None else -1)
+            run.failed.append(values is None)
+            if trial.state is not TrialState.RUNNING:  # answered by the study itself (a repeat)
                 continue
-            run.rows.append(row)
-            run.failed.append(False)
-            if values is not None:
+            if values is None:
+                study.tell(trial, state="failed", error=f"row {row}: no answer (not in the table, or a failing row)")
+            else:
                 study.tell(trial, values)
     return run
+
+
+def lookup(problem: SearchProblem, arch: Arch) -> tuple[int, dict[str, float] | None]:
+    """The table row answering ``arch`` (-1 if none) and its values (``None``: the evaluation
+    fails: no row, an injected failure, or a value the table leaves empty; a run records a failed
+    evaluation as row -1)."""
+    try:
+        row = problem.table.row_index(arch)
+    except EvaluationError:
+        return -1, None
+    if problem.fails(row):
+        return row, None
+    try:
+        return row, problem.table.evaluate(arch).values
+    except EvaluationError:
+        return row, None
 
 
 def optuna_available() -> bool:
@@ -85,7 +97,8 @@ def optuna_available() -> bool:
 
 def run_optuna(problem: SearchProblem, method: str, *, seed: int, budget: int) -> Run:
     """An Optuna sampler, one trial at a time, parameters suggested as categoricals in space order
-    (only active ones). Repeated architectures are evaluated again and count against the budget."""
+    (only active ones; a whitelisted group of parameters as one categorical over its allowed
+    tuples). Repeated architectures are evaluated again and count against the budget."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -98,27 +111,27 @@ def run_optuna(problem: SearchProblem, method: str, *, seed: int, budget: int) -
         sampler = optuna.samplers.GPSampler(seed=seed)
     study = optuna.create_study(directions=[d for _, d in problem.objectives], sampler=sampler)
     space, run = problem.space, Run()
+    variables = peer_variables(space)
     while len(run.rows) < budget:
         started = time.perf_counter()
         trial = study.ask()
         values: dict[str, object] = {}
-        for p in space.params:
-            if space.is_active(p, values):
-                values[p.name] = p.choices[trial.suggest_categorical(p.name, list(range(p.n_choices)))]
+        for var in variables:
+            if is_active(space, var, values):
+                index = trial.suggest_categorical(var.name, list(range(len(var.choices))))
+                values.update(zip(var.params, var.choices[index]))
         run.ask_seconds.append(time.perf_counter() - started)
-        arch = space.make_arch(values)
         try:
-            row = problem.table.row_index(arch)
-            if problem.fails(row):
-                raise EvaluationError(f"row {row}: injected failure")
-            result = problem.table.evaluate(arch).values
-        except EvaluationError:  # not in the table, or an injected failure
-            run.rows.append(-1)
-            run.failed.append(True)
+            arch = space.make_arch(values)
+        except InvalidArchitectureError:  # breaks an expression constraint of the space
+            row, result = -1, None
+        else:
+            row, result = lookup(problem, arch)
+        run.rows.append(row if result is not None else -1)
+        run.failed.append(result is None)
+        if result is None:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue
-        run.rows.append(row)
-        run.failed.append(False)
         for i, c in enumerate(problem.constraints):
             trial.set_constraint(f"c{i}", c.violation(result[c.metric]))
         study.tell(trial, [result[c] for c, _ in problem.objectives])

@@ -11,15 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from predictnas.bench._methods import (
-    CHEAP_AWARE,
-    Run,
-    optuna_available,
-    parse_method,
-    run_optuna,
-    run_proposer,
-)
-from predictnas.bench._names import METHODS, OPTUNA_METHODS, PROPOSER_METHODS
+from predictnas.bench._dispatch import missing_package, run_method
+from predictnas.bench._methods import CHEAP_AWARE, Run, parse_method
+from predictnas.bench._names import METHODS, PROPOSER_METHODS
 from predictnas.evaluators import SearchProblem
 from predictnas.exceptions import InvalidSpecError
 
@@ -75,8 +69,9 @@ def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     for spec, method, options in parsed:
-        if method in OPTUNA_METHODS and not optuna_available():
-            skipped[spec] = "optuna is not installed (pip install 'predictnas[bench]')"
+        why = missing_package(method)
+        if why is not None:
+            skipped[spec] = why
             log(f"skipping {spec}: {skipped[spec]}")
             continue
         modes = [False, True] if problem.cheap and method in CHEAP_AWARE else [False]
@@ -84,11 +79,8 @@ def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int
             name = f"{spec}+cheap" if use_cheap else spec
             per_seed, asks, started = [], [], time.perf_counter()
             for seed in range(first_seed, first_seed + seeds):
-                if method in OPTUNA_METHODS:
-                    run = run_optuna(problem, method, seed=seed, budget=budget)
-                else:
-                    run = run_proposer(problem, method, seed=seed, budget=budget, batch_size=batch_size, use_cheap=use_cheap,
-                                       options=options)
+                run = run_method(problem, method, seed=seed, budget=budget, batch_size=batch_size, use_cheap=use_cheap,
+                                 options=options)
                 per_seed.append(score_run(problem, run, budget))
                 asks += run.ask_seconds
             results[name] = _collect(per_seed)

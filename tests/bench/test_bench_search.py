@@ -7,6 +7,7 @@ import pytest
 
 import predictnas as pn
 from predictnas.bench import Run, SearchProblem, _methods, score_run
+from predictnas.bench._names import PEER_PACKAGES
 from predictnas.cli import main
 from predictnas.exceptions import PredictNASError
 
@@ -69,8 +70,7 @@ def test_feature_columns_reach_predictnas_as_cheap_statistics_only(tiny):
 
 
 def test_benchmark_command_end_to_end(nb201_table, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(_methods, "optuna_available", lambda: False)
-    monkeypatch.setattr("predictnas.bench._search.optuna_available", lambda: False)
+    monkeypatch.setitem(PEER_PACKAGES, "optuna-tpe", "optuna_is_not_here")
     out = tmp_path / "r.json"
     code = main(["benchmark", "search", "--space", "nb201", "--table", str(nb201_table), "--objective", "acc:max",
                  "--objective", "flops:min", "--cheap", "flops", "--budget", "14", "--seeds", "1", "--batch-size", "7",

@@ -1,0 +1,245 @@
+"""``predictnas benchmark suite``: problems x methods x seeds, one table, resumable.
+
+The results file is rewritten (atomically) after every run, so a killed suite continues where it
+stopped when given the same ``--out``; runs already in it are not repeated.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from predictnas.bench._dispatch import missing_package, run_method
+from predictnas.bench._methods import Run
+from predictnas.bench._names import METHODS, PROPOSER_METHODS
+from predictnas.bench._problems import PROBLEMS
+from predictnas.evaluators import SearchProblem
+from predictnas.exceptions import InvalidSpecError
+
+BUDGETS = ("25", "50", "100")
+FRACTIONS = ("0.95", "0.99")
+_PACKAGES = ("predictnas", "numpy", "torch", "botorch", "optuna", "pymoo", "syne-tune", "smac", "nas-bench-graph")
+
+
+def score(problem: SearchProblem, run: Run, cap: float) -> dict[str, Any]:
+    """One run's figures: HV ratio and front recall after 25/50/100 evaluations (or the budget),
+    evaluations until the HV ratio reaches 0.95 and 0.99 of ``cap`` (``None``: never), the share of
+    failed evaluations and the ask seconds."""
+    rows = run.rows
+    points = sorted({min(int(b), len(rows)) for b in BUDGETS})
+    out: dict[str, Any] = {
+        "hv_ratio": {str(b): problem.hv_ratio(rows[:b]) for b in points},
+        "front_recall": {str(b): problem.front_recall(rows[:b]) for b in points},
+        "evals_to": {f: None for f in FRACTIONS},
+        "failed_share": float(np.mean(run.failed)) if run.failed else 0.0,
+        "ask_seconds": [round(s, 4) for s in run.ask_seconds],
+    }
+    for k in range(1, len(rows) + 1):
+        if out["evals_to"][FRACTIONS[-1]] is not None:
+            break
+        if k > 1 and rows[k - 1] in rows[:k - 1]:
+            continue
+        ratio = problem.hv_ratio(rows[:k])
+        for f in FRACTIONS:
+            if out["evals_to"][f] is None and ratio >= float(f) * cap - 1e-12:
+                out["evals_to"][f] = k
+    return out
+
+
+def run_suite(problems: Sequence[str], methods: Sequence[str], *, seeds: int, first_seed: int = 0, budget: int = 100,
+              batch_size: int = 4, out: str | Path | None = None, data_dir: str | None = None,
+              cache_dir: str | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Runs every method on every problem for ``seeds`` seeds (continuing ``out`` if it exists)
+    and returns the results document (see :func:`summarize` for what it holds)."""
+    unknown = [p for p in problems if p not in PROBLEMS]
+    if unknown:
+        raise InvalidSpecError(f"Unknown problem(s) {unknown}; `predictnas benchmark suite --list` prints them.")
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        raise InvalidSpecError(f"Unknown method(s) {bad}; choose from {list(METHODS)}.")
+    doc = _load(out, budget, batch_size)
+    doc["versions"] = versions()
+    for name in problems:
+        definition = PROBLEMS[name]
+        try:
+            problem = definition.build(data_dir, cache_dir)
+        except InvalidSpecError as exc:
+            doc["skipped"][name] = str(exc)
+            log(f"skipping {name}: {exc}")
+            continue
+        entry = doc["problems"].setdefault(name, {"methods": {}})
+        entry.update(about=definition.about, source=definition.source, objectives=list(definition.objectives),
+                     rows=len(problem.table.rows), true_front=len(problem.front_rows),
+                     failing_rows=int((~problem.feasible).sum()), cap=problem.hv_ratio(np.flatnonzero(problem.feasible).tolist()),
+                     one_per_class_cap=problem.one_per_class_cap())
+        for method in methods:
+            why = missing_package(method)
+            if why is not None:
+                doc["skipped"][method] = why
+                continue
+            runs = entry["methods"].setdefault(method, {"runs": {}})["runs"]
+            for seed in range(first_seed, first_seed + seeds):
+                if str(seed) in runs:
+                    continue
+                started = time.perf_counter()
+                run = run_method(problem, method, seed=seed, budget=budget,
+                                 batch_size=batch_size if method in PROPOSER_METHODS else 1)
+                runs[str(seed)] = {**score(problem, run, entry["cap"]), "seconds": time.perf_counter() - started}
+                log(f"{name} / {method} / seed {seed}: HV@{budget} {runs[str(seed)]['hv_ratio'][str(min(budget, 100))]:.4f} "
+                    f"({runs[str(seed)]['seconds']:.0f} s)")
+                _save(doc, out)
+    summarize(doc)
+    _save(doc, out)
+    return doc
+
+
+def summarize(doc: dict[str, Any]) -> None:
+    """Adds per method (in place) ``hv_ratio[b]``, ``front_recall[b]``, ``evals_to[f]`` (one value
+    per seed, in seed order), ``ask_seconds_median``, ``failed_share`` and ``rank`` per budget
+    (1 = best median; ``first`` when no method is better by a one-sided Mann-Whitney U test at
+    p < 0.05), and per method across problems (``overall``) the median rank at the last budget,
+    the number of problems where it is first or tied first, and its worst problem."""
+    from scipy.stats import mannwhitneyu
+
+    overall: dict[str, list[tuple[float, str]]] = {}
+    for name, entry in doc["problems"].items():
+        methods = {m: r for m, r in entry["methods"].items() if r["runs"]}
+        for r in methods.values():
+            seeds = sorted(r["runs"], key=int)
+            runs = [r["runs"][s] for s in seeds]
+            r["seeds"] = [int(s) for s in seeds]
+            for key in ("hv_ratio", "front_recall"):
+                r[key] = {b: [x[key][b] for x in runs] for b in runs[0][key]}
+            r["evals_to"] = {f: [x["evals_to"][f] for x in runs] for f in FRACTIONS}
+            asks = [s for x in runs for s in x["ask_seconds"]]
+            r["ask_seconds_median"] = float(np.median(asks)) if asks else None
+            r["failed_share"] = float(np.median([x["failed_share"] for x in runs]))
+        budgets = sorted({b for r in methods.values() for b in r["hv_ratio"]}, key=int)
+        for b in budgets:
+            have = {m: r["hv_ratio"][b] for m, r in methods.items() if b in r["hv_ratio"]}
+            medians = {m: float(np.median(v)) for m, v in have.items()}
+            order = sorted(medians, key=lambda m: -medians[m])
+            for m in have:
+                beaten = any(len(have[o]) > 1 and len(have[m]) > 1 and medians[o] > medians[m] and
+                             mannwhitneyu(have[o], have[m], alternative="greater").pvalue < 0.05 for o in have if o != m)
+                methods[m].setdefault("rank", {})[b] = {"rank": order.index(m) + 1, "first": not beaten}
+        for m, r in methods.items():
+            if budgets and budgets[-1] in r.get("rank", {}):
+                rank = r["rank"][budgets[-1]]
+                overall.setdefault(m, []).append((rank["rank"], name, rank["first"]))
+    doc["overall"] = {m: {"median_rank": float(np.median([k for k, _, _ in ranks])), "worst_problem": max(ranks)[1],
+                          "worst_rank": max(ranks)[0], "first": sum(first for _, _, first in ranks), "problems": len(ranks)}
+                      for m, ranks in overall.items()}
+
+
+def format_suite(doc: dict[str, Any]) -> str:
+    """One Markdown table per problem (medians [IQR] over seeds), then the ranks across problems."""
+    lines = []
+    for name, entry in doc["problems"].items():
+        methods = {m: r for m, r in entry["methods"].items() if r.get("hv_ratio")}
+        if not methods:
+            continue
+        cap = entry["cap"]
+        lines += ["", f"### {name}: {', '.join(entry['objectives'])} (cap {cap:.4f}; one per class {_num(entry['one_per_class_cap'])})",
+                  "", "| method | seeds | HV@25 | HV@50 | HV@end | evals→0.95 cap | evals→0.99 cap | recall@end | failed | ask s | rank@50 | rank@end |",
+                  "|" + "---|" * 12]
+        for m, r in sorted(methods.items(), key=lambda kv: kv[1]["rank"][max(kv[1]["rank"], key=int)]["rank"]):
+            last = max(r["front_recall"], key=int)
+            cells = [m, str(len(r["seeds"]))] + [_median_iqr(r["hv_ratio"][b]) if b in r["hv_ratio"] else "-"
+                                                 for b in (*BUDGETS[:-1], last)]
+            cells += [_evals(r["evals_to"][f]) for f in FRACTIONS]
+            cells += [f"{np.median(r['front_recall'][last]):.2f}", f"{r['failed_share']:.2f}",
+                      f"{r['ask_seconds_median']:.3f}" if r["ask_seconds_median"] is not None else "-"]
+            cells += [_rank(r["rank"].get(b)) for b in ("50", last)]
+            lines.append("| " + " | ".join(cells) + " |")
+    if doc.get("overall"):
+        lines += ["", f"### Across problems (rank by median HV after {doc['budget']} evaluations; * = first or tied first)",
+                  "", "| method | problems | median rank | first or tied first | worst problem (rank) |", "|---|---|---|---|---|"]
+        for m, o in sorted(doc["overall"].items(), key=lambda kv: kv[1]["median_rank"]):
+            lines.append(f"| {m} | {o['problems']} | {o['median_rank']:g} | {o['first']} | {o['worst_problem']} ({o['worst_rank']}) |")
+    return "\n".join(lines).lstrip()
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of predictnas, the peers' libraries and the benchmark data package."""
+    out: dict[str, str | None] = {}
+    for package in _PACKAGES:
+        try:
+            out[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            out[package] = None
+    return out
+
+
+def list_problems() -> str:
+    return "\n".join(f"{p.name:34} {len(p.objectives)} obj  {p.about}" for p in PROBLEMS.values())
+
+
+def _load(out: str | Path | None, budget: int, batch_size: int) -> dict[str, Any]:
+    fresh = {"budget": budget, "batch_size": batch_size, "problems": {}, "skipped": {}}
+    if out is None or not Path(out).is_file():
+        return fresh
+    try:
+        doc = json.loads(Path(out).read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidSpecError(f"{out} is not a results file this command wrote ({exc}); pass another --out.") from None
+    if not isinstance(doc, dict) or "problems" not in doc:
+        raise InvalidSpecError(f"{out} is not a results file this command wrote; pass another --out.")
+    if (doc.get("budget"), doc.get("batch_size")) != (budget, batch_size):
+        raise InvalidSpecError(f"{out} holds runs with --budget {doc.get('budget')} --batch-size {doc.get('batch_size')}; "
+                               "continue it with those, or pass another --out.")
+    doc.setdefault("skipped", {})
+    return doc
+
+
+def _save(doc: dict[str, Any], out: str | Path | None) -> None:
+    if out is None:
+        return
+    tmp = Path(f"{out}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=1))
+    tmp.replace(out)
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4f}"
+
+
+def _median_iqr(values: list[float]) -> str:
+    q1, med, q3 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
+    return f"{med:.4f} [{q1:.3f}, {q3:.3f}]"
+
+
+def _evals(values: list[int | None]) -> str:
+    hit = [v for v in values if v is not None]
+    med = float(np.median([v if v is not None else np.inf for v in values]))
+    return (f"{med:g}" if np.isfinite(med) else "never") + f" ({len(hit)}/{len(values)})"
+
+
+def _rank(rank: dict[str, Any] | None) -> str:
+    return "-" if rank is None else f"{rank['rank']}{'*' if rank['first'] else ''}"
+
+
+def main_suite(args: Any) -> int:
+    """The CLI entry: list, or run, print the tables and write the JSON."""
+    if args.list:
+        print(list_problems())
+        return 0
+    problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else list(PROBLEMS)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    log = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    doc = run_suite(problems, methods, seeds=args.seeds, first_seed=args.first_seed, budget=args.budget,
+                    batch_size=args.batch_size, out=args.out, data_dir=args.data_dir, cache_dir=args.cache_dir, log=log)
+    print(format_suite(doc))
+    for what, why in doc["skipped"].items():
+        print(f"skipped {what}: {why}", file=sys.stderr)
+    if args.out:
+        log(f"results written to {args.out}")
+    return 0

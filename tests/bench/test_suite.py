@@ -1,0 +1,108 @@
+"""`predictnas benchmark suite`: the NAS-Bench-Graph tables, the peers' view of a space, and a
+small suite end to end (resumed without repeating a run)."""
+
+import csv
+import importlib.util
+import io
+import json
+import pickle
+
+import pytest
+
+import predictnas as pn
+from predictnas.bench import _dispatch, _suite
+from predictnas.bench._nas_bench_graph import _DataUnpickler, read_bench, write_table
+from predictnas.bench._variables import decode, peer_variables
+from predictnas.cli import main
+
+needs_nbg = pytest.mark.skipif(importlib.util.find_spec("nas_bench_graph") is None,
+                               reason="nas-bench-graph is not installed (pip install 'predictnas[bench]')")
+
+
+def test_the_benchmark_data_is_read_without_running_what_a_pickle_names():
+    class Boom:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    with pytest.raises(pickle.UnpicklingError, match="refusing builtins.print"):
+        _DataUnpickler(io.BytesIO(pickle.dumps({1: Boom()}))).load()
+
+
+def test_peers_see_whitelisted_links_as_one_variable():
+    space = pn.load_space("nas_bench_graph")
+    variables = peer_variables(space)
+    assert [v.name for v in variables] == ["in_1", "op_1", "in_2+in_3+in_4", "op_2", "op_3", "op_4"]
+    links = variables[2]
+    assert len(links.choices) == 9 and (1, 2, 3) in links.choices
+    arch = decode(space, variables, [0, 1, links.choices.index((1, 2, 3)), 2, 3, 4])
+    assert (arch["in_4"], arch["op_4"]) == (3, "sage")
+    skip = variables[1].choices.index(("skip",))
+    assert decode(space, variables, [0, skip, 0, skip, skip, skip]) is None  # the all-skip cell breaks a constraint
+
+
+@needs_nbg
+def test_nas_bench_graph_tables_answer_stored_cells_or_map_every_combination(tmp_path):
+    from nas_bench_graph.architecture import Arch as GraphArch
+
+    space = pn.load_space("nas_bench_graph")
+    bench = read_bench("citeseer")
+    assert len(bench) == 26_206  # the published number of non-isomorphic cells
+    tables = {mode: list(csv.DictReader(open(write_table(space, "citeseer", mode, tmp_path)))) for mode in ("rows", "canonical")}
+    assert len(tables["rows"]) == len(tables["canonical"]) == space.cardinality() == 59_040
+    assert sum(r["test_acc"] != "" for r in tables["rows"]) == 26_206  # each stored cell once, in its stored form
+    assert all(r["test_acc"] != "" for r in tables["canonical"])
+    for rows_row, canonical_row in zip(tables["rows"], tables["canonical"]):
+        cell = GraphArch([int(rows_row[f"in_{k}"]) for k in range(1, 5)], [rows_row[f"op_{k}"] for k in range(1, 5)])
+        expected = bench[cell.valid_hash()]
+        assert float(canonical_row["test_acc"]) == pytest.approx(100 * expected["perf"])
+        if rows_row["test_acc"]:
+            assert cell.hash_arch() == cell.valid_hash() and rows_row == canonical_row
+
+
+@pytest.fixture
+def small_suite(monkeypatch):
+    """Every run of the suite, counted."""
+    calls = []
+    real = _dispatch.run_method
+
+    def counted(problem, method, **kw):
+        calls.append((method, kw["seed"]))
+        return real(problem, method, **kw)
+
+    monkeypatch.setattr(_suite, "run_method", counted)
+    return calls
+
+
+def test_the_suite_runs_peers_ranks_them_and_continues_a_killed_run(data_dir, small_suite, tmp_path, capsys):
+    out = tmp_path / "suite.json"
+    methods = "predictnas,random,pymoo-nsga2,optuna-tpe,syne-re,smac-parego"
+    args = ["benchmark", "suite", "--problems", "nb201-c10-flops", "--methods", methods, "--budget", "14",
+            "--batch-size", "4", "--data-dir", str(data_dir), "--out", str(out)]
+    assert main([*args, "--seeds", "1"]) == 0
+    assert len(small_suite) == 6
+    assert main([*args, "--seeds", "2"]) == 0  # continues: only the second seed runs
+    assert sorted(small_suite[6:]) == sorted((m, 1) for m in methods.split(","))
+    doc = json.loads(out.read_text())
+    entry = doc["problems"]["nb201-c10-flops"]
+    assert entry["objectives"] == ["cifar10_test_acc:max", "cifar10_flops_m:min"] and entry["cap"] == pytest.approx(1.0)
+    for name in methods.split(","):
+        r = entry["methods"][name]
+        assert r["seeds"] == [0, 1] and list(r["hv_ratio"]) == ["14"]  # figures up to the budget only
+        assert all(0 < v <= 1 for v in r["hv_ratio"]["14"]) and r["ask_seconds_median"] >= 0
+    ranks = sorted(entry["methods"][m]["rank"]["14"]["rank"] for m in methods.split(","))
+    assert ranks == list(range(1, 7))
+    assert doc["versions"]["optuna"] and doc["versions"]["smac"] and doc["overall"]["random"]["problems"] == 1
+    printed = capsys.readouterr().out
+    assert "### nb201-c10-flops" in printed and "| syne-re | 2 |" in printed and "Across problems" in printed
+    before = out.read_text()
+    assert main([*args, "--seeds", "2", "--budget", "20"]) == 2  # another budget cannot continue this file
+    assert "--budget 14 --batch-size 4" in capsys.readouterr().err and out.read_text() == before
+
+
+def test_the_suite_lists_its_problems_and_skips_what_it_cannot_build(tmp_path, capsys):
+    assert main(["benchmark", "suite", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert "nbg-citeseer-latency-rows" in listed and "nb201-c10-flops-raspi4-eyeriss     4 obj" in listed
+    assert main(["benchmark", "suite", "--problems", "nb201-c10-acc", "--methods", "random", "--seeds", "1",
+                 "--data-dir", str(tmp_path / "nowhere")]) == 0
+    assert "skipped nb201-c10-acc" in capsys.readouterr().err
