@@ -90,8 +90,14 @@ def run_suite(problems: Sequence[str], methods: Sequence[str], *, seeds: int, fi
                 if str(seed) in runs:
                     continue
                 started = time.perf_counter()
-                run = run_method(problem, method, seed=seed, budget=budget,
-                                 batch_size=batch_size if method in PROPOSER_METHODS else 1)
+                try:
+                    run = run_method(problem, method, seed=seed, budget=budget,
+                                     batch_size=batch_size if method in PROPOSER_METHODS else 1)
+                except Exception as exc:  # a peer library's crash: recorded, the suite goes on (a rerun retries it)
+                    doc["errors"][f"{name} / {method} / seed {seed}"] = f"{type(exc).__name__}: {exc}"
+                    log(f"{name} / {method} / seed {seed}: failed: {type(exc).__name__}: {exc}")
+                    continue
+                doc["errors"].pop(f"{name} / {method} / seed {seed}", None)
                 runs[str(seed)] = {**score(problem, run, entry["cap"]), "seconds": time.perf_counter() - started}
                 log(f"{name} / {method} / seed {seed}: HV@{budget} {runs[str(seed)]['hv_ratio'][str(min(budget, 100))]:.4f} "
                     f"({runs[str(seed)]['seconds']:.0f} s)")
@@ -184,7 +190,7 @@ def list_problems() -> str:
 
 
 def _load(out: str | Path | None, budget: int, batch_size: int) -> dict[str, Any]:
-    fresh = {"budget": budget, "batch_size": batch_size, "problems": {}, "skipped": {}}
+    fresh = {"budget": budget, "batch_size": batch_size, "problems": {}, "skipped": {}, "errors": {}}
     if out is None or not Path(out).is_file():
         return fresh
     try:
@@ -197,6 +203,7 @@ def _load(out: str | Path | None, budget: int, batch_size: int) -> dict[str, Any
         raise InvalidSpecError(f"{out} holds runs with --budget {doc.get('budget')} --batch-size {doc.get('batch_size')}; "
                                "continue it with those, or pass another --out.")
     doc.setdefault("skipped", {})
+    doc.setdefault("errors", {})
     return doc
 
 
@@ -240,6 +247,8 @@ def main_suite(args: Any) -> int:
     print(format_suite(doc))
     for what, why in doc["skipped"].items():
         print(f"skipped {what}: {why}", file=sys.stderr)
+    for what, why in doc["errors"].items():
+        print(f"failed {what}: {why} (run the same command again to retry it)", file=sys.stderr)
     if args.out:
         log(f"results written to {args.out}")
     return 0

@@ -127,7 +127,7 @@ class SearchProblem:
         re-evaluates an equivalent architecture can reach. ``None`` when the space is too large
         to enumerate. Equivalent rows of a table can differ (training noise, dead ops that still
         cost latency), so this can be below 1."""
-        unique = self.space.enumerate_unique(100_000)
+        unique = self.space.enumerate_unique(240_000)
         if unique is None:
             return None
         rows = []

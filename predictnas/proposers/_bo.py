@@ -54,7 +54,8 @@ class BayesOptProposer(Proposer):
        conditioned on the new data. When trials failed, a second GP on success (1) / failure (0)
        gives each candidate's probability of success (``feasibility``).
     2. **Pool.** Every unseen architecture when the space has at most ``exhaustive_limit``
-       (e.g. all 6,466 distinct NAS-Bench-201 cells); otherwise at least ``pool_size`` from
+       distinct ones (e.g. all 6,466 distinct NAS-Bench-201 cells, or NAS-Bench-Graph's 25,478;
+       counted by enumeration when the unconstrained space has at most 8x as many); otherwise at least ``pool_size`` from
        NSGA-II on the surrogate's predictions, mutations and crossovers of the observed Pareto
        set, and random samples. Candidates that break an exactly known constraint are dropped.
     3. **Shortlist.** The first non-dominated fronts of the optimistic bounds (the upper end of
@@ -83,7 +84,7 @@ class BayesOptProposer(Proposer):
             objectives, 32 for more).
         beta: Optimism of the shortlist bounds, in standard deviations.
         refit_growth: Relative data growth that triggers a GP hyperparameter refit.
-        exhaustive_limit: Use every architecture as the pool up to this raw space size.
+        exhaustive_limit: Use every distinct architecture as the pool when there are at most this many.
         generations: NSGA-II generations on the surrogate (pool of 100).
         feasibility: Model the probability of success from failed trials.
         max_points: Beyond this many completed trials the surrogate is fitted and conditioned on a
@@ -112,7 +113,7 @@ class BayesOptProposer(Proposer):
     def __init__(self, *, surrogate: str = "gp", surrogate_options: Mapping[str, Any] | None = None,
                  encoding: str = "tabular", acquisition: str = "auto", n_initial: int | None = None,
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
-                 refit_growth: float = 0.2, exhaustive_limit: int = 20_000, generations: int = 6,
+                 refit_growth: float = 0.2, exhaustive_limit: int = 30_000, generations: int = 6,
                  feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
                  nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5,
                  features: str | Sequence[str] = (), lazy: bool = True, fidelities: bool = True) -> None:
@@ -272,7 +273,9 @@ class BayesOptProposer(Proposer):
         from predictnas.encoders import ArchFeatures
 
         self._space, self._features = space, ArchFeatures(self.encoding).fit(space)
-        self._all = space.enumerate_unique(self.exhaustive_limit)
+        self._all = space.enumerate_unique(8 * self.exhaustive_limit)  # constraints and classes shrink the raw count
+        if self._all is not None and len(self._all) > self.exhaustive_limit:
+            self._all = None
         self._all_X = self._features.transform([a for _, a in self._all]) if self._all else None
 
     def _transfer_model(self, ctx: ProposalContext) -> Any:

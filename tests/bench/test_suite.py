@@ -106,3 +106,22 @@ def test_the_suite_lists_its_problems_and_skips_what_it_cannot_build(tmp_path, c
     assert main(["benchmark", "suite", "--problems", "nb201-c10-acc", "--methods", "random", "--seeds", "1",
                  "--data-dir", str(tmp_path / "nowhere")]) == 0
     assert "skipped nb201-c10-acc" in capsys.readouterr().err
+
+
+def test_a_crashing_method_is_recorded_and_retried_by_the_next_run(data_dir, monkeypatch, tmp_path):
+    out = tmp_path / "suite.json"
+    real, crashes = _dispatch.run_method, []
+
+    def flaky(problem, method, **kw):
+        if method == "pymoo-nsga2" and not crashes:
+            crashes.append(method)
+            raise RuntimeError("a peer library's bug")
+        return real(problem, method, **kw)
+
+    monkeypatch.setattr(_suite, "run_method", flaky)
+    kw = {"seeds": 1, "budget": 8, "out": out, "data_dir": str(data_dir), "log": lambda text: None}
+    doc = _suite.run_suite(["nb201-c10-acc"], ["random", "pymoo-nsga2"], **kw)
+    assert doc["errors"] == {"nb201-c10-acc / pymoo-nsga2 / seed 0": "RuntimeError: a peer library's bug"}
+    assert doc["problems"]["nb201-c10-acc"]["methods"]["random"]["seeds"] == [0]
+    doc = _suite.run_suite(["nb201-c10-acc"], ["random", "pymoo-nsga2"], **kw)
+    assert doc["errors"] == {} and doc["problems"]["nb201-c10-acc"]["methods"]["pymoo-nsga2"]["seeds"] == [0]

@@ -237,3 +237,15 @@ def test_cheap_statistics_named_in_features_are_model_inputs(nb201, table, all_F
     with pytest.raises(InvalidSpecError, match=r"gives no \['latncy'\] \(it gives \['latency'\]\)"):
         study.optimize(pn.TableEvaluator(table.path, nb201, ["acc", "flops"], cheap=["latency"]), 12, batch_size=4)
     assert not study.trials
+
+
+def test_the_pool_is_every_distinct_architecture_when_there_are_few_enough():
+    """NAS-Bench-Graph's space has 157,464 raw combinations but 25,478 distinct cells (9 allowed link
+    patterns, isomorphic cells merged): the pool is all of them, not a generated sample."""
+    space = pn.load_space("nas_bench_graph")
+    proposer = BayesOptProposer()
+    proposer._prepare(space)
+    assert space.raw_size() == 157_464 and len(proposer._all) == 25_478
+    small = BayesOptProposer(exhaustive_limit=20_000)
+    small._prepare(space)
+    assert small._all is None  # more distinct cells than the limit: a generated pool
