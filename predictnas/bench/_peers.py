@@ -86,7 +86,13 @@ def run_pymoo_nsga2(problem: SearchProblem, *, seed: int, budget: int, pop_size:
 
 def run_syne_tune(problem: SearchProblem, method: str, *, seed: int, budget: int) -> Run:
     """Syne Tune's ``MultiObjectiveRegularizedEvolution`` (``syne-re``) or ``EHVI`` (``syne-ehvi``,
-    botorch) under a ``SingleFidelityScheduler``; with one objective its ``REA`` and ``BOTorch``."""
+    botorch) under a ``SingleFidelityScheduler``; with one objective its ``REA`` and ``BOTorch``.
+
+    Syne Tune 0.16's EHVI fixes its reference point at 2 in its maximisation form (minimised
+    metrics negated), so with raw metrics every point is dominated by it and it repeats one
+    configuration for ever. Each metric is therefore told min-max normalised over the table and
+    shifted by -3.1: its reference point is then the suite's (1.1 in normalised minimisation form).
+    The scaling changes no ranking (regularized evolution sorts by non-domination only)."""
     from datetime import datetime
 
     from syne_tune.backend.trial_status import Trial
@@ -110,7 +116,8 @@ def run_syne_tune(problem: SearchProblem, method: str, *, seed: int, budget: int
         if f is None:
             scheduler.on_trial_error(trial)
         else:
-            scheduler.on_trial_complete(trial, dict(zip(metrics, map(float, f))))
+            scaled = (f - problem.lower) / np.where(problem.upper > problem.lower, problem.upper - problem.lower, 1.0) - 3.1
+            scheduler.on_trial_complete(trial, dict(zip(metrics, map(float, scaled))))
     return loop.run
 
 
