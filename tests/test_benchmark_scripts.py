@@ -161,3 +161,17 @@ def test_stopping_models_script_scores_each_model_of_the_rule(tmp_path):
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"1", "3", "9"} and set(results["1"]["40"]) == {"line", "features", "auto"}
     assert results["9"]["80"]["line"]["kendall"] > results["1"]["80"]["line"]["kendall"]  # later rungs predict better
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("nas_bench_graph") is None,
+                    reason="nas-bench-graph is not installed (pip install 'predictnas[bench]')")
+def test_nas_bench_graph_forms_script_counts_the_forms_a_search_would_need(tmp_path):
+    out = tmp_path / "f.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "nas_bench_graph_forms.py"), "--cache-dir", str(tmp_path),
+                          "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert (doc["combinations"], doc["classes"], doc["stored_cells"]) == (59_040, 25_478, 26_206)
+    shares = list(doc["answered_within_first_k_forms"].values())
+    assert shares == sorted(shares) and 0 < shares[0] < shares[-1] < 1
+    assert 0 < doc["one_form_per_class_hv_ratio"] < 1 and "true-front classes" in res.stdout

@@ -35,20 +35,28 @@ def score_run(problem: SearchProblem, run: Run, budget: int) -> dict[str, Any]:
     if problem.optimum is not None:
         best = next((k + 1 for k, r in enumerate(rows) if r >= 0 and problem.feasible[r] and problem.F[r, 0] <= problem.optimum), None)
         out["evals_to_optimum"] = best
-    reached: dict[str, int | None] = {t: None for t in THRESHOLDS}
-    for k in range(1, len(rows) + 1):
-        if reached[THRESHOLDS[-1]] is not None:
-            break
-        if k > 1 and rows[k - 1] == rows[k - 2]:
-            continue
-        ratio = problem.hv_ratio(rows[:k])
-        for t in THRESHOLDS:
-            if reached[t] is None and ratio >= float(t) - 1e-12:
-                reached[t] = k
-    out["evals_to_hv"] = reached
+    out["evals_to_hv"] = evals_to(problem, rows, {t: float(t) for t in THRESHOLDS})
     if problem.failures is not None:  # share of failed evaluations after the first k
         out["failed_share_after"] = {k: float(np.mean(run.failed[k:budget])) for k in (10, 30) if k < min(budget, len(run.failed))}
     return out
+
+
+def evals_to(problem: SearchProblem, rows: list[int], targets: dict[str, float]) -> dict[str, int | None]:
+    """Per target HV ratio, the number of evaluations after which ``rows`` first reach it
+    (``None``: never); evaluations that add no new row are skipped (they change no HV)."""
+    reached: dict[str, int | None] = {name: None for name in targets}
+    seen: set[int] = set()
+    for k, row in enumerate(rows, start=1):
+        if all(v is not None for v in reached.values()):
+            break
+        if row in seen:
+            continue
+        seen.add(row)
+        ratio = problem.hv_ratio(rows[:k])
+        for name, target in targets.items():
+            if reached[name] is None and ratio >= target - 1e-12:
+                reached[name] = k
+    return reached
 
 
 def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int, seeds: int, batch_size: int = 1,

@@ -21,6 +21,7 @@ from predictnas.bench._dispatch import missing_package, run_method
 from predictnas.bench._methods import Run
 from predictnas.bench._names import METHODS, PROPOSER_METHODS
 from predictnas.bench._problems import PROBLEMS
+from predictnas.bench._search import evals_to
 from predictnas.evaluators import SearchProblem
 from predictnas.exceptions import InvalidSpecError
 
@@ -38,19 +39,10 @@ def score(problem: SearchProblem, run: Run, cap: float) -> dict[str, Any]:
     out: dict[str, Any] = {
         "hv_ratio": {str(b): problem.hv_ratio(rows[:b]) for b in points},
         "front_recall": {str(b): problem.front_recall(rows[:b]) for b in points},
-        "evals_to": {f: None for f in FRACTIONS},
+        "evals_to": evals_to(problem, rows, {f: float(f) * cap for f in FRACTIONS}),
         "failed_share": float(np.mean(run.failed)) if run.failed else 0.0,
         "ask_seconds": [round(s, 4) for s in run.ask_seconds],
     }
-    for k in range(1, len(rows) + 1):
-        if out["evals_to"][FRACTIONS[-1]] is not None:
-            break
-        if k > 1 and rows[k - 1] in rows[:k - 1]:
-            continue
-        ratio = problem.hv_ratio(rows[:k])
-        for f in FRACTIONS:
-            if out["evals_to"][f] is None and ratio >= float(f) * cap - 1e-12:
-                out["evals_to"][f] = k
     return out
 
 
