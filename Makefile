@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml constraints-cpu.txt
 demo: setup
 	$(BIN)/predictnas demo
 
+# One pytest worker per core (at most 4, pytest-xdist): each test's proposer steps run on one thread.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist worksteal
 
 docs: setup
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
