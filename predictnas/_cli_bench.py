@@ -45,7 +45,8 @@ def add_benchmark_commands(sub: Any) -> None:
     )
     p.add_argument("--list", action="store_true", help="print the problems and exit")
     p.add_argument("--problems", help="comma-separated problem names (default: all; see --list)")
-    p.add_argument("--methods", default=",".join(SUITE_METHODS), help="comma-separated, from: " + ", ".join(METHODS))
+    p.add_argument("--methods", default=",".join(SUITE_METHODS),
+                   help="comma-separated, from: " + ", ".join(METHODS) + "; predictnas proposers take options: NAME{key=value,...}")
     p.add_argument("--seeds", type=int, default=10, help="seeds per method and problem (default 10)")
     p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--budget", type=int, default=100, help="evaluations per run (default 100)")

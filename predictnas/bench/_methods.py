@@ -43,6 +43,20 @@ def parse_method(text: str) -> tuple[str, dict[str, Any]]:
     return match.group(1), key_values(filter(None, items), where=f"Bad method {text!r}")
 
 
+def split_methods(text: str) -> list[str]:
+    """Comma-separated methods; commas inside ``{...}`` belong to a method's options."""
+    out, depth, current = [], 0, ""
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += char
+    out.append(current.strip())
+    return [m for m in out if m]
+
+
 def run_proposer(problem: SearchProblem, method: str, *, seed: int, budget: int, batch_size: int, use_cheap: bool,
                  options: dict[str, Any] | None = None) -> Run:
     """A predictnas proposer on an in-memory study, ``batch_size`` trials per ask."""

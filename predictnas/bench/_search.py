@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from predictnas.bench._dispatch import missing_package, run_method
-from predictnas.bench._methods import CHEAP_AWARE, Run, parse_method
+from predictnas.bench._methods import CHEAP_AWARE, Run, parse_method, split_methods
 from predictnas.bench._names import METHODS, PROPOSER_METHODS
 from predictnas.evaluators import SearchProblem
 from predictnas.exceptions import InvalidSpecError
@@ -164,7 +164,7 @@ def main_search(args: Any) -> int:
     space = load_space(args.space)
     problem = SearchProblem.from_args(space, args.table, args.objective, args.cheap or [], args.constraint or [],
                                       failures=args.failures, features=args.feature)
-    methods = _split_methods(args.methods)
+    methods = split_methods(args.methods)
     log = lambda text: print(text, file=sys.stderr)  # noqa: E731
     log(f"{len(problem.table.rows)} rows, true front: {len(problem.front_rows)} rows; methods {methods}")
     doc = run_benchmark(problem, methods=methods, budget=args.budget, seeds=args.seeds, batch_size=args.batch_size,
@@ -182,17 +182,3 @@ def main_search(args: Any) -> int:
         Path(args.out).write_text(json.dumps(doc, indent=1))
         log(f"results written to {args.out}")
     return 0
-
-
-def _split_methods(text: str) -> list[str]:
-    """Comma-separated methods; commas inside ``{...}`` belong to a method's options."""
-    out, depth, current = [], 0, ""
-    for char in text:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            out.append(current.strip())
-            current = ""
-        else:
-            current += char
-    out.append(current.strip())
-    return [m for m in out if m]

@@ -62,11 +62,15 @@ def test_nas_bench_graph_tables_answer_stored_cells_or_map_every_combination(tmp
 @pytest.fixture
 def small_suite(monkeypatch):
     """Every run of the suite, counted."""
-    calls = []
+    class Calls(list):
+        options: list = []
+
+    calls = Calls()
     real = _dispatch.run_method
 
     def counted(problem, method, **kw):
         calls.append((method, kw["seed"]))
+        calls.options.append(kw.get("options"))
         return real(problem, method, **kw)
 
     monkeypatch.setattr(_suite, "run_method", counted)
@@ -125,3 +129,16 @@ def test_a_crashing_method_is_recorded_and_retried_by_the_next_run(data_dir, mon
     assert doc["problems"]["nb201-c10-acc"]["methods"]["random"]["seeds"] == [0]
     doc = _suite.run_suite(["nb201-c10-acc"], ["random", "pymoo-nsga2"], **kw)
     assert doc["errors"] == {} and doc["problems"]["nb201-c10-acc"]["methods"]["pymoo-nsga2"]["seeds"] == [0]
+
+
+def test_predictnas_variants_run_beside_the_default_and_peers_take_no_options(data_dir, small_suite, tmp_path, capsys):
+    args = ["benchmark", "suite", "--problems", "nb201-c10-acc", "--seeds", "1", "--budget", "8",
+            "--data-dir", str(data_dir), "--out", str(tmp_path / "suite.json")]
+    assert main([*args, "--methods", "random,predictnas{n_initial=4,shortlist=16}"]) == 0
+    assert small_suite == [("random", 0), ("predictnas", 0)] and small_suite.options[-1] == {"n_initial": 4, "shortlist": 16}
+    doc = json.loads((tmp_path / "suite.json").read_text())
+    variant = doc["problems"]["nb201-c10-acc"]["methods"]["predictnas{n_initial=4,shortlist=16}"]
+    assert variant["seeds"] == [0] and variant["ask_seconds_mean"] >= variant["ask_seconds_median"] >= 0
+    assert "| predictnas{n_initial=4,shortlist=16} | 1 |" in capsys.readouterr().out
+    assert main([*args, "--methods", "optuna-tpe{n_startup_trials=3}"]) == 2
+    assert "Options are for predictnas proposers only" in capsys.readouterr().err
