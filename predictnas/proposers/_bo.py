@@ -13,6 +13,7 @@ from predictnas._determinism import pinned_step, seeded_torch
 from predictnas.exceptions import InvalidSpecError
 from predictnas.proposers._acquisition import BatchProblem, reference_point, select_batch
 from predictnas.proposers._base import ProposalContext, Proposer, fresh_random
+from predictnas.proposers._clock import PhaseClock
 from predictnas.proposers._inputs import ModelInputs, fidelity_level
 from predictnas.proposers._pool import generated_pool
 from predictnas.proposers._selection import rank_and_crowding, training_subset
@@ -51,8 +52,8 @@ class BayesOptProposer(Proposer):
        acquisition reads them from the candidates' inputs; so are the cheap statistics named in
        ``features`` (e.g. a zero-cost proxy: inputs only). GP hyperparameters are refitted when
        the data grew by ``refit_growth`` (see :func:`refit_schedule`); in between the GP is only
-       conditioned on the new data. When trials failed, a second GP on success (1) / failure (0)
-       gives each candidate's probability of success (``feasibility``).
+       conditioned on the new data. When trials failed, a second GP on success (1) / failure (0),
+       refitted on the same schedule, gives each candidate's probability of success (``feasibility``).
     2. **Pool.** Every unseen architecture when the space has at most ``exhaustive_limit``
        distinct ones (e.g. all 6,466 distinct NAS-Bench-201 cells, or NAS-Bench-Graph's 25,478;
        counted by enumeration when the unconstrained space has at most 8x as many); otherwise at least ``pool_size`` from
@@ -113,7 +114,7 @@ class BayesOptProposer(Proposer):
     def __init__(self, *, surrogate: str = "gp", surrogate_options: Mapping[str, Any] | None = None,
                  encoding: str = "tabular", acquisition: str = "auto", n_initial: int | None = None,
                  pool_size: int = 10_000, shortlist: int = 256, mc_samples: int | None = None, beta: float = 2.0,
-                 refit_growth: float = 0.2, exhaustive_limit: int = 30_000, generations: int = 6,
+                 refit_growth: float = 0.5, exhaustive_limit: int = 30_000, generations: int = 6,
                  feasibility: bool = True, max_points: int = 600, max_baseline: int = 128,
                  nehvi_limit: int = 200, min_success: float = 0.8, success_caution: float = 0.5,
                  features: str | Sequence[str] = (), lazy: bool = True, fidelities: bool = True) -> None:
@@ -188,7 +189,7 @@ class BayesOptProposer(Proposer):
                 self.last_step = {"model": "warm-start front"}
                 return _prior_front(ctx, n, rng, taken)
             return fresh_random(ctx, n, rng, taken)
-        clock = _Clock()
+        clock = PhaseClock()
         self._prepare(ctx.space)
         self._ctx_priors = ctx.warm_start
         self._transfer = self._transfer_model(ctx) if ctx.warm_start else None
@@ -202,7 +203,7 @@ class BayesOptProposer(Proposer):
         with clock("fit"):
             F = np.concatenate([-Y[:, :len(targets.modelled)], -X[:, exact]], axis=1)  # minimisation form
             model, n_used = self._fit(X, Y, F, rng, inputs.layout.groups())
-            success = self._success_model(ctx, inputs, X) if self.feasibility and ctx.failed else None
+            success = self._success_model(ctx, inputs, done, X) if self.feasibility and ctx.failed else None
             X_target, Y_target = X, Y  # every observed architecture at the target fidelity
             if fidelity is not None:
                 X_target = inputs([t.arch for t in done])
@@ -314,27 +315,41 @@ class BayesOptProposer(Proposer):
             with seeded_torch(int(digest[:15], 16)):
                 fitted = self._make_surrogate(groups=groups).fit(X[rows], Y[rows])
             self._fits[digest] = fitted
-            while len(self._fits) > 4:
+            while len(self._fits) > 8:
                 self._fits.popitem(last=False)
         same = len(rows) == len(keep) and (rows == keep).all()
         return (fitted if same else fitted.with_data(X[keep], Y[keep])), len(keep)
 
-    def _success_model(self, ctx: ProposalContext, inputs: ModelInputs, X_done: np.ndarray) -> Any:
+    def _success_model(self, ctx: ProposalContext, inputs: ModelInputs, done: Sequence[Any], X_done: np.ndarray) -> Any:
         """A GP on success (1) / failure (0) of every finished trial (label regression): its
-        mean, clipped to [0.01, 1], is a candidate's probability of success."""
+        mean, clipped to [0.01, 1], is a candidate's probability of success. Rows in trial order;
+        like the objectives' GP, its hyperparameters are fitted on the first
+        :func:`refit_schedule` rows (cached by data) and it is conditioned on all of them."""
         from predictnas.surrogates import GPSurrogate
 
         X_failed = np.nan_to_num(inputs([t.arch for t in ctx.failed]))
-        X = np.concatenate([X_done, X_failed])
-        y = np.concatenate([np.ones(len(X_done)), np.zeros(len(X_failed))])
+        order = np.argsort([t.number for t in done] + [t.number for t in ctx.failed], kind="stable")
+        X = np.concatenate([X_done, X_failed])[order]
+        y = np.concatenate([np.ones(len(X_done)), np.zeros(len(X_failed))])[order][:, None]
         if len(X) > self.max_points:  # an even spread of each class, seeded by the data
             rng = np.random.default_rng(int.from_bytes(hashlib.sha1(X.tobytes()).digest()[:8], "little"))
-            n_failed = min(len(X_failed), self.max_points // 2)
-            rows = np.concatenate([rng.choice(len(X_done), self.max_points - n_failed, replace=False),
-                                   len(X_done) + rng.choice(len(X_failed), n_failed, replace=False)])
+            ok, bad = np.flatnonzero(y[:, 0] == 1), np.flatnonzero(y[:, 0] == 0)
+            n_failed = min(len(bad), self.max_points // 2)
+            rows = np.sort(np.concatenate([rng.choice(ok, self.max_points - n_failed, replace=False),
+                                           rng.choice(bad, n_failed, replace=False)]))
             X, y = X[rows], y[rows]
-        with seeded_torch(0):
-            return GPSurrogate(groups=inputs.layout.groups(), warp=None).fit(X, y[:, None])
+        n_fit = refit_schedule(len(X), self.refit_growth)
+        if np.ptp(y[:n_fit]) == 0:  # the first rows all succeeded (or all failed): nothing to fit on yet
+            n_fit = len(X)
+        digest = "success:" + hashlib.sha1(X[:n_fit].tobytes() + y[:n_fit].tobytes()).hexdigest()
+        fitted = self._fits.get(digest)
+        if fitted is None:  # a pure function of the data: a resumed study refits to the same model
+            with seeded_torch(0):
+                fitted = GPSurrogate(groups=inputs.layout.groups(), warp=None).fit(X[:n_fit], y[:n_fit])
+            self._fits[digest] = fitted
+            while len(self._fits) > 8:
+                self._fits.popitem(last=False)
+        return fitted if n_fit == len(X) else fitted.with_data(X, y)
 
     def _p_success(self, success: Any, X: np.ndarray) -> np.ndarray:
         """``(n,)`` probability of success: the success GP's mean less ``success_caution`` of its
@@ -423,24 +438,3 @@ def _prior_front(ctx: ProposalContext, n: int, rng: np.random.Generator, taken: 
         picked.append(archs[unseen[int(i)]])
         taken.add(ctx.space.canonical_key(picked[-1]))
     return picked + fresh_random(ctx, n - len(picked), rng, taken)
-
-
-class _Clock:
-    """Seconds spent per named phase of a step (``with clock("fit"): ...``)."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def __call__(self, phase: str) -> Any:
-        import contextlib
-        import time
-
-        @contextlib.contextmanager
-        def timed() -> Any:
-            start = time.perf_counter()
-            try:
-                yield
-            finally:
-                self.seconds[phase] = round(self.seconds.get(phase, 0.0) + time.perf_counter() - start, 4)
-
-        return timed()

@@ -130,24 +130,36 @@ def test_a_surrogate_without_a_joint_posterior_proposes_through_its_samples(nb20
     assert hv_ratio(study.objective_matrix(study.trials), all_F) > hv_ratio(rand.objective_matrix(rand.trials), all_F)
 
 
-def test_structured_failures_are_learned_not_repeated(nb201, table):
+def test_structured_failures_are_learned_not_repeated(nb201, table, tmp_path):
     """Every cell with two or more 3x3 convolutions fails (like a memory limit): after the initial
-    design the proposer's success model keeps the failed share far below the 18 % base rate."""
+    design the proposer's success model keeps the failed share far below the 18 % base rate. The
+    success model's hyperparameters are refitted on a schedule, so a study resumed in a fresh
+    process (nothing cached) proposes exactly what the uninterrupted one did."""
     def fails(arch):
         return sum(v == "nor_conv_3x3" for v in arch.values()) >= 2
 
+    def advance(study, n):
+        while len(study.trials) < n:
+            for trial in study.ask(4):
+                if trial.state is pn.TrialState.RUNNING:
+                    if fails(trial.arch):
+                        study.tell(trial, state="failed", error="CUDA out of memory")
+                    else:
+                        study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in OBJ})
+
     rate = np.mean([fails(a) for a in nb201.enumerate()])
-    study = pn.create_study(space=nb201, objectives=OBJ, seed=4)
-    while len(study.trials) < 40:
-        for trial in study.ask(4):
-            if trial.state is pn.TrialState.RUNNING:
-                if fails(trial.arch):
-                    study.tell(trial, state="failed", error="CUDA out of memory")
-                else:
-                    study.tell(trial, {k: v for k, v in table.evaluate(trial.arch).values.items() if k in OBJ})
+    study = pn.create_study(space=nb201, objectives=OBJ, seed=4, storage=tmp_path / "a.db")
+    advance(study, 40)
     later = [t for t in study.trials if t.number >= 16]
     assert 0.1 < rate and np.mean([t.state.value == "failed" for t in later]) <= rate / 2
     assert any(p.get("feasibility") for p in study.proposals)
+    part = pn.create_study(space=nb201, objectives=OBJ, seed=4, storage=tmp_path / "b.db")
+    advance(part, 20)
+    part.close()
+    resumed = pn.load_study(tmp_path / "b.db")
+    advance(resumed, 32)
+    assert [(t.key, t.state) for t in resumed.trials] == [(t.key, t.state) for t in study.trials[:32]]
+    assert sum(t.state.value == "failed" for t in study.trials[:20]) >= 1  # the success model was at work
 
 
 def test_qlognehvi_never_compiles_botorch_s_native_kernel(nb201, table, monkeypatch):

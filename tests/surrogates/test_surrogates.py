@@ -176,6 +176,31 @@ def test_gp_fast_prediction_equals_the_botorch_posterior_and_with_data_keeps_hyp
         rank_quality(Y[300:, 0], gp.predict(X[300:])[0][:, 0])["spearman"] - 0.02
 
 
+def test_the_fit_without_library_checks_finds_the_same_hyperparameters(problem, monkeypatch):
+    """GP fits run with gpytorch's debug checks, lazy kernels and botorch's input-scaling check
+    off, for speed: the fitted hyperparameters must be exactly those of a fit with them on."""
+    import contextlib
+
+    import torch
+
+    from predictnas.surrogates import _gp
+
+    space, archs, Y = problem
+    f = ArchFeatures("tabular").fit(space)
+    X = f.transform(archs)
+
+    def fitted() -> dict:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            gp = GPSurrogate(groups=f.layout_.groups()).fit(X[:40], Y[:40])
+        return {k: v.detach().clone() for k, v in gp.model.state_dict().items()}
+
+    lean = fitted()
+    monkeypatch.setattr(_gp, "_without_checks", contextlib.ExitStack)  # the libraries' defaults
+    checked = fitted()
+    assert lean.keys() == checked.keys() and all(torch.equal(lean[k], checked[k]) for k in lean)
+
+
 def test_a_second_fit_drops_the_cached_factors_of_the_first(problem):
     """The fast prediction caches Cholesky factors; a refit on other data must not reuse them."""
     space, archs, Y = problem
