@@ -184,3 +184,15 @@ def test_parameter_importances_find_the_parameter_that_drives_each_objective() -
     assert next(iter(scores["flops"])) == "op_0_3" and abs(sum(scores["flops"].values()) - 1) < 1e-9
     fig = pn.plot_param_importances(study)
     assert [ax.get_title() for ax in fig.axes] == ["acc", "flops"] and type(fig).__name__ == "Figure"
+
+
+def test_the_step_summary_splits_model_steps_into_their_phases():
+    from predictnas.report import format_proposals
+
+    proposals = [{"step": 0, "seconds": 0.01, "model": "random"},
+                 {"step": 1, "seconds": 3.0, "model": "gp", "phase_seconds": {"fit": 2.5, "acquisition": 0.4}},
+                 {"step": 2, "seconds": 0.6, "model": "gp", "phase_seconds": {"fit": 0.1, "acquisition": 0.5}},
+                 {"step": 3, "seconds": 0.8, "model": "gp", "phase_seconds": {"fit": 0.1, "acquisition": 0.6}}]
+    assert format_proposals(proposals) == ("4 steps, median 0.70 s (mean 1.10, max 3.00 s) per step; proposed by gp 3, "
+                                           "random 1; model steps, median: fit 0.10 s, acquisition 0.50 s")
+    assert format_proposals(proposals[:1]) == "1 steps, median 0.01 s (mean 0.01, max 0.01 s) per step; proposed by random 1"
