@@ -31,11 +31,11 @@ _PACKAGES = ("predictnas", "numpy", "torch", "botorch", "optuna", "pymoo", "syne
 
 
 def score(problem: SearchProblem, run: Run, cap: float) -> dict[str, Any]:
-    """One run's figures: HV ratio and front recall after 25/50/100 evaluations (or the budget),
+    """One run's figures: HV ratio and front recall after 25/50/100 evaluations and at the end,
     evaluations until the HV ratio reaches 0.95 and 0.99 of ``cap`` (``None``: never), the share of
     failed evaluations and the ask seconds."""
     rows = run.rows
-    points = sorted({min(int(b), len(rows)) for b in BUDGETS})
+    points = sorted({min(int(b), len(rows)) for b in BUDGETS} | {len(rows)})
     out: dict[str, Any] = {
         "hv_ratio": {str(b): problem.hv_ratio(rows[:b]) for b in points},
         "front_recall": {str(b): problem.front_recall(rows[:b]) for b in points},
@@ -95,7 +95,8 @@ def run_suite(problems: Sequence[str], methods: Sequence[str], *, seeds: int, fi
                     continue
                 doc["errors"].pop(f"{name} / {method} / seed {seed}", None)
                 runs[str(seed)] = {**score(problem, run, entry["cap"]), "seconds": time.perf_counter() - started}
-                log(f"{name} / {method} / seed {seed}: HV@{budget} {runs[str(seed)]['hv_ratio'][str(min(budget, 100))]:.4f} "
+                end = max(runs[str(seed)]["hv_ratio"], key=int)
+                log(f"{name} / {method} / seed {seed}: HV@{end} {runs[str(seed)]['hv_ratio'][end]:.4f} "
                     f"({runs[str(seed)]['seconds']:.0f} s)")
                 _save(doc, out)
     summarize(doc)

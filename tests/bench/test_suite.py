@@ -142,3 +142,13 @@ def test_predictnas_variants_run_beside_the_default_and_peers_take_no_options(da
     assert "| predictnas{n_initial=4,shortlist=16} | 1 |" in capsys.readouterr().out
     assert main([*args, "--methods", "optuna-tpe{n_startup_trials=3}"]) == 2
     assert "Options are for predictnas proposers only" in capsys.readouterr().err
+
+
+def test_a_run_longer_than_100_evaluations_is_scored_at_its_end_too(data_dir):
+    from predictnas.bench._methods import Run
+
+    problem = _suite.PROBLEMS["nb201-c10-acc"].build(data_dir)
+    run = Run(rows=list(range(0, 1200, 10)), failed=[False] * 120, ask_seconds=[0.0])
+    scored = _suite.score(problem, run, cap=1.0)
+    assert list(scored["hv_ratio"]) == ["25", "50", "100", "120"]
+    assert scored["hv_ratio"]["120"] >= scored["hv_ratio"]["100"] > 0
