@@ -10,11 +10,12 @@ import functools
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from predictnas._validation import key_values
-from predictnas.bench._names import PROPOSER_METHODS
+from predictnas.bench._names import METHODS, PROPOSER_METHODS
 from predictnas.bench._variables import is_active, peer_variables
 from predictnas.evaluators import SearchProblem
 from predictnas.exceptions import EvaluationError, InvalidArchitectureError, InvalidSpecError
@@ -41,6 +42,25 @@ def parse_method(text: str) -> tuple[str, dict[str, Any]]:
         raise InvalidSpecError(f"Bad method {text!r}: use NAME or NAME{{key=value,...}}.")
     items = [part.strip() for part in (match.group(2) or "").split(",")]
     return match.group(1), key_values(filter(None, items), where=f"Bad method {text!r}")
+
+
+def parse_methods(specs: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{spec: (method, options)}`` for method specs (see :func:`parse_method`), checked before
+    anything runs: an unknown method, options given to a peer, or an option the proposer does not
+    take is one clear error."""
+    from predictnas.proposers import make_proposer
+
+    parsed = {spec: parse_method(spec) for spec in specs}
+    unknown = [spec for spec, (base, _) in parsed.items() if base not in METHODS]
+    if unknown:
+        raise InvalidSpecError(f"Unknown method(s) {unknown}; choose from {list(METHODS)} (options: NAME{{key=value}}).")
+    optioned = [spec for spec, (base, options) in parsed.items() if options and base not in PROPOSER_METHODS]
+    if optioned:
+        raise InvalidSpecError(f"Options are for predictnas proposers only: {optioned}.")
+    for base, options in parsed.values():
+        if options:
+            make_proposer(PROPOSER_METHODS[base], options)
+    return parsed
 
 
 def split_methods(text: str) -> list[str]:

@@ -12,10 +12,8 @@ from typing import Any
 import numpy as np
 
 from predictnas.bench._dispatch import missing_package, run_method
-from predictnas.bench._methods import CHEAP_AWARE, Run, parse_method, split_methods
-from predictnas.bench._names import METHODS, PROPOSER_METHODS
+from predictnas.bench._methods import CHEAP_AWARE, Run, parse_methods, split_methods
 from predictnas.evaluators import SearchProblem
-from predictnas.exceptions import InvalidSpecError
 
 BUDGETS = (25, 50, 100, 200)
 THRESHOLDS = ("0.95", "0.99", "0.999")
@@ -67,13 +65,7 @@ def run_benchmark(problem: SearchProblem, *, methods: Sequence[str], budget: int
     Returns:
         The JSON document: ``methods.<name>.hv_ratio.<budget>`` (list over seeds) etc.
     """
-    parsed = [(spec, *parse_method(spec)) for spec in methods]
-    unknown = [spec for spec, base, _ in parsed if base not in METHODS]
-    if unknown:
-        raise InvalidSpecError(f"Unknown method(s) {unknown}; choose from {list(METHODS)} (options: NAME{{key=value}}).")
-    optioned = [spec for spec, base, options in parsed if options and base not in PROPOSER_METHODS]
-    if optioned:
-        raise InvalidSpecError(f"Options are for predictnas proposers only: {optioned}.")
+    parsed = [(spec, *method) for spec, method in parse_methods(methods).items()]
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     for spec, method, options in parsed:

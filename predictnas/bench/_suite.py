@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from predictnas.bench._dispatch import missing_package, run_method
-from predictnas.bench._methods import Run, parse_method, split_methods
-from predictnas.bench._names import METHODS, PROPOSER_METHODS
+from predictnas.bench._methods import Run, parse_methods, split_methods
+from predictnas.bench._names import PROPOSER_METHODS
 from predictnas.bench._problems import PROBLEMS
 from predictnas.bench._search import evals_to
 from predictnas.evaluators import SearchProblem
@@ -54,13 +54,7 @@ def run_suite(problems: Sequence[str], methods: Sequence[str], *, seeds: int, fi
     unknown = [p for p in problems if p not in PROBLEMS]
     if unknown:
         raise InvalidSpecError(f"Unknown problem(s) {unknown}; `predictnas benchmark suite --list` prints them.")
-    parsed = {spec: parse_method(spec) for spec in methods}
-    bad = [spec for spec, (base, _) in parsed.items() if base not in METHODS]
-    if bad:
-        raise InvalidSpecError(f"Unknown method(s) {bad}; choose from {list(METHODS)} (options: NAME{{key=value}}).")
-    optioned = [spec for spec, (base, options) in parsed.items() if options and base not in PROPOSER_METHODS]
-    if optioned:
-        raise InvalidSpecError(f"Options are for predictnas proposers only: {optioned}.")
+    parsed = parse_methods(methods)
     doc = _load(out, budget, batch_size)
     doc["versions"] = versions()
     for name in problems:

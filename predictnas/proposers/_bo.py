@@ -310,15 +310,22 @@ class BayesOptProposer(Proposer):
         n_fit = refit_schedule(len(X), self.refit_growth)
         rows = training_subset(F[:n_fit], self.max_points)
         digest = hashlib.sha1(X[rows].tobytes() + Y[rows].tobytes()).hexdigest()
+        fitted = self._cached_fit(digest, int(digest[:15], 16), lambda: self._make_surrogate(groups=groups).fit(X[rows], Y[rows]))
+        same = len(rows) == len(keep) and (rows == keep).all()
+        return (fitted if same else fitted.with_data(X[keep], Y[keep])), len(keep)
+
+    def _cached_fit(self, digest: str, seed: int, fit: Any) -> Any:
+        """``fit()`` run with torch seeded by ``seed``, cached under ``digest`` (a hash of the rows
+        it fits): a pure function of the data, so a resumed study refits to the same model. The
+        last 8 fits are kept."""
         fitted = self._fits.get(digest)
-        if fitted is None:  # a pure function of the data: a resumed study refits to the same model
-            with seeded_torch(int(digest[:15], 16)):
-                fitted = self._make_surrogate(groups=groups).fit(X[rows], Y[rows])
+        if fitted is None:
+            with seeded_torch(seed):
+                fitted = fit()
             self._fits[digest] = fitted
             while len(self._fits) > 8:
                 self._fits.popitem(last=False)
-        same = len(rows) == len(keep) and (rows == keep).all()
-        return (fitted if same else fitted.with_data(X[keep], Y[keep])), len(keep)
+        return fitted
 
     def _success_model(self, ctx: ProposalContext, inputs: ModelInputs, done: Sequence[Any], X_done: np.ndarray) -> Any:
         """A GP on success (1) / failure (0) of every finished trial (label regression): its
@@ -342,13 +349,7 @@ class BayesOptProposer(Proposer):
         if np.ptp(y[:n_fit]) == 0:  # the first rows all succeeded (or all failed): nothing to fit on yet
             n_fit = len(X)
         digest = "success:" + hashlib.sha1(X[:n_fit].tobytes() + y[:n_fit].tobytes()).hexdigest()
-        fitted = self._fits.get(digest)
-        if fitted is None:  # a pure function of the data: a resumed study refits to the same model
-            with seeded_torch(0):
-                fitted = GPSurrogate(groups=inputs.layout.groups(), warp=None).fit(X[:n_fit], y[:n_fit])
-            self._fits[digest] = fitted
-            while len(self._fits) > 8:
-                self._fits.popitem(last=False)
+        fitted = self._cached_fit(digest, 0, lambda: GPSurrogate(groups=inputs.layout.groups(), warp=None).fit(X[:n_fit], y[:n_fit]))
         return fitted if n_fit == len(X) else fitted.with_data(X, y)
 
     def _p_success(self, success: Any, X: np.ndarray) -> np.ndarray:

@@ -142,6 +142,10 @@ def test_predictnas_variants_run_beside_the_default_and_peers_take_no_options(da
     assert "| predictnas{n_initial=4,shortlist=16} | 1 |" in capsys.readouterr().out
     assert main([*args, "--methods", "optuna-tpe{n_startup_trials=3}"]) == 2
     assert "Options are for predictnas proposers only" in capsys.readouterr().err
+    before = (tmp_path / "suite.json").read_text()
+    assert main([*args, "--methods", "random,predictnas{n_inital=4}"]) == 2  # a typo: nothing runs
+    assert "has no option(s) ['n_inital']" in capsys.readouterr().err and len(small_suite) == 2
+    assert (tmp_path / "suite.json").read_text() == before
 
 
 def test_a_run_longer_than_100_evaluations_is_scored_at_its_end_too(data_dir):
