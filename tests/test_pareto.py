@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from predictnas.pareto import front_recall, hv_ratio, hypervolume, non_dominated_ranks, pareto_mask, to_minimization
+from predictnas.pareto import (front_recall, hv_ratio, hypervolume, non_dominated_ranks, pareto_mask, rank_and_crowding,
+                               to_minimization)
 
 
 def test_orientation_and_fronts():
@@ -37,3 +38,22 @@ def test_pareto_mask_agrees_with_the_definition_on_ties_and_duplicates():
         F = np.concatenate([F, F[:10]])
         brute = [not (np.all(F <= f, axis=1) & np.any(F < f, axis=1)).any() for f in F]
         assert pareto_mask(F).tolist() == brute
+
+
+def test_rank_and_crowding_makes_pymoos_survival_choice():
+    """The array version chooses exactly what pymoo's RankAndCrowding survival does with the same
+    seed, on ties, duplicates, 1-4 objectives and n beyond the rows."""
+    from pymoo.core.population import Population
+    from pymoo.core.problem import Problem
+    from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
+
+    rng = np.random.default_rng(1)
+    for case in range(60):
+        m, rows = int(rng.integers(1, 5)), int(rng.integers(1, 120))
+        n = int(rng.integers(1, rows + 3))
+        F = rng.integers(0, 5, (rows, m)).astype(float) if case % 2 else rng.random((rows, m))
+        pop = Population.new(F=F, index=np.arange(rows))
+        survivors = RankAndCrowding().do(Problem(n_var=1, n_obj=m), pop, n_survive=n, random_state=np.random.default_rng(0))
+        expected = np.sort(np.asarray(survivors.get("index"), dtype=int))
+        np.testing.assert_array_equal(rank_and_crowding(F, n), expected)
+    assert len(rank_and_crowding(np.zeros((0, 2)), 4)) == 0

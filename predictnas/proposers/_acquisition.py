@@ -248,10 +248,12 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
                 model=am.model, ref_point=ref, partitioning=FastNondominatedPartitioning(ref_point=ref, Y=X_pending),
                 sampler=sampler(), objective=GenericMCMultiOutputObjective(objectives), constraints=constraints)
         if mode == "qlognehvi":
+            objective = GenericMCMultiOutputObjective(objectives)
+            pruned = _pruned_baseline(am.model, base, objective, constraints, ref)
             return qLogNoisyExpectedHypervolumeImprovement(
-                model=am.model, ref_point=ref, X_baseline=base, sampler=sampler(),
-                objective=GenericMCMultiOutputObjective(objectives), constraints=constraints,
-                X_pending=X_pending, prune_baseline=True, cache_root=cache_root)
+                model=am.model, ref_point=ref, X_baseline=base if pruned is None else pruned, sampler=sampler(),
+                objective=objective, constraints=constraints, X_pending=X_pending, prune_baseline=pruned is None,
+                cache_root=cache_root)
         if mode == "parego":
             weights = sample_simplex(Y_obs.shape[-1], n=1, seed=seed + step, dtype=Y_obs.dtype)[0]
             scalarize = get_chebyshev_scalarization(weights, Y_obs)
@@ -263,6 +265,43 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
                                             cache_root=cache_root)
 
     return build
+
+
+def _pruned_baseline(model: Any, X: Any, objective: Any, constraints: Any, ref_point: Any) -> Any:
+    """What qLogNEHVI's ``prune_baseline=True`` keeps of ``X`` (botorch's
+    ``prune_inferior_points_multi_objective``: the rows on the front of at least one of 2,048 joint
+    posterior samples, above the reference point), with each sample's front found by pairwise
+    comparison in chunks of samples instead of botorch's loop over the rows, which it takes beyond
+    5 MB of comparisons (0.3 s for 80 rows): the same rows (tested). ``None`` where this botorch
+    lacks the shared step (botorch then prunes)."""
+    import torch
+
+    try:
+        from botorch.acquisition.utils import _prune_inferior_shared_processing
+    except ImportError:  # pragma: no cover - older botorch
+        return None
+    max_points, obj_vals, infeas = _prune_inferior_shared_processing(
+        model=model, X=X, is_moo=True, objective=objective, constraints=constraints, num_samples=2048, max_frac=1.0)
+    if obj_vals.ndim != 3 or obj_vals.shape[-2] != X.shape[-2]:  # pragma: no cover - batched models: botorch's path
+        return None
+    if infeas.any():
+        obj_vals[infeas] = ref_point
+    n = obj_vals.shape[-2]
+    chunk = max(1, 2_000_000 // max(n * n, 1))
+    on_front = torch.cat([_non_dominated(part) for part in obj_vals.split(chunk)])
+    probs = (on_front & (obj_vals > ref_point).all(dim=-1)).to(dtype=X.dtype).mean(dim=0)
+    idcs = probs.nonzero().view(-1)
+    if idcs.shape[0] > max_points:  # pragma: no cover - max_frac is 1
+        idcs = torch.sort(probs, stable=True, descending=True)[1][:max_points]
+    return X[idcs.unique()]
+
+
+def _non_dominated(Y: Any) -> Any:
+    """``(b, n)`` bool: rows of ``Y (b, n, m)`` (maximisation) no other row of their batch
+    dominates; duplicates are all kept (botorch's ``is_non_dominated(deduplicate=False)``)."""
+    Y1, Y2 = Y.unsqueeze(-3), Y.unsqueeze(-2)
+    dominates = (Y1 >= Y2).all(dim=-1) & (Y1 > Y2).any(dim=-1)
+    return ~dominates.any(dim=-1) & ~Y.isnan().all(dim=-1)
 
 
 @functools.cache
