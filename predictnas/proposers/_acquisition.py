@@ -270,9 +270,9 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
 def _pruned_baseline(model: Any, X: Any, objective: Any, constraints: Any, ref_point: Any) -> Any:
     """What qLogNEHVI's ``prune_baseline=True`` keeps of ``X`` (botorch's
     ``prune_inferior_points_multi_objective``: the rows on the front of at least one of 2,048 joint
-    posterior samples, above the reference point), with each sample's front found by pairwise
-    comparison in chunks of samples instead of botorch's loop over the rows, which it takes beyond
-    5 MB of comparisons (0.3 s for 80 rows): the same rows (tested). ``None`` where this botorch
+    posterior samples, above the reference point), with each sample's front found by
+    :func:`_non_dominated` instead of botorch's loop over the rows, which it takes beyond 5 MB of
+    comparisons (0.3-0.6 s for 80 rows; the sort: 0.01 s): the same rows (tested). ``None`` where this botorch
     lacks the shared step (botorch then prunes)."""
     import torch
 
@@ -286,10 +286,7 @@ def _pruned_baseline(model: Any, X: Any, objective: Any, constraints: Any, ref_p
         return None
     if infeas.any():
         obj_vals[infeas] = ref_point
-    n = obj_vals.shape[-2]
-    chunk = max(1, 2_000_000 // max(n * n, 1))
-    on_front = torch.cat([_non_dominated(part) for part in obj_vals.split(chunk)])
-    probs = (on_front & (obj_vals > ref_point).all(dim=-1)).to(dtype=X.dtype).mean(dim=0)
+    probs = (_non_dominated(obj_vals) & (obj_vals > ref_point).all(dim=-1)).to(dtype=X.dtype).mean(dim=0)
     idcs = probs.nonzero().view(-1)
     if idcs.shape[0] > max_points:  # pragma: no cover - max_frac is 1
         idcs = torch.sort(probs, stable=True, descending=True)[1][:max_points]
@@ -298,10 +295,25 @@ def _pruned_baseline(model: Any, X: Any, objective: Any, constraints: Any, ref_p
 
 def _non_dominated(Y: Any) -> Any:
     """``(b, n)`` bool: rows of ``Y (b, n, m)`` (maximisation) no other row of their batch
-    dominates; duplicates are all kept (botorch's ``is_non_dominated(deduplicate=False)``)."""
-    Y1, Y2 = Y.unsqueeze(-3), Y.unsqueeze(-2)
-    dominates = (Y1 >= Y2).all(dim=-1) & (Y1 > Y2).any(dim=-1)
-    return ~dominates.any(dim=-1) & ~Y.isnan().all(dim=-1)
+    dominates; duplicates are all kept (botorch's ``is_non_dominated(deduplicate=False)``). Two
+    objectives: one lexicographic sort per batch, ``O(n log n)``; otherwise pairwise in chunks."""
+    import torch
+
+    if Y.shape[-1] != 2 or Y.isnan().any():
+        Y1, Y2 = Y.unsqueeze(-3), Y.unsqueeze(-2)
+        chunk = max(1, 2_000_000 // max(Y.shape[-2] ** 2, 1))
+        return torch.cat([~((a >= b).all(dim=-1) & (a > b).any(dim=-1)).any(dim=-1) & ~y.isnan().all(dim=-1)
+                          for a, b, y in zip(Y1.split(chunk), Y2.split(chunk), Y.split(chunk))])
+    by_second = torch.argsort(Y[..., 1], dim=-1, descending=True, stable=True)
+    order = by_second.gather(-1, torch.argsort(Y[..., 0].gather(-1, by_second), dim=-1, descending=True, stable=True))
+    first, second = Y[..., 0].gather(-1, order), Y[..., 1].gather(-1, order)  # (first, second) descending
+    best_before = torch.cat([torch.full_like(second[..., :1], -torch.inf), second.cummax(dim=-1).values[..., :-1]], -1)
+    n = Y.shape[-2]
+    new_first = torch.cat([torch.ones_like(first[..., :1], dtype=torch.bool), first[..., 1:] != first[..., :-1]], -1)
+    group_start = (torch.arange(n) * new_first).cummax(dim=-1).values
+    best_of_larger_first = best_before.gather(-1, group_start)  # rows whose first objective is strictly larger
+    dominated = (best_before > second) | (best_of_larger_first >= second)
+    return torch.empty_like(dominated).scatter_(-1, order, ~dominated)
 
 
 @functools.cache

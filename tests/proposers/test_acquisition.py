@@ -29,11 +29,18 @@ def test_the_pruned_baseline_is_botorchs(constrained):
     assert torch.equal(pruned, expected)
 
 
-def test_the_chunked_front_check_is_botorchs_on_ties_and_duplicates():
+@pytest.mark.parametrize("m", [2, 3])
+@pytest.mark.parametrize("levels", [4, 0])
+def test_the_front_check_is_botorchs_on_ties_and_duplicates(m, levels):
+    """Two objectives by sorting, more pairwise: botorch's answer on ties and duplicates
+    (``levels`` integer values) and on continuous values."""
     from botorch.utils.multi_objective.pareto import is_non_dominated
 
     from predictnas.proposers._acquisition import _non_dominated
 
-    Y = torch.randint(0, 4, (600, 40, 3), generator=torch.Generator().manual_seed(1)).to(torch.float64)
+    generator = torch.Generator().manual_seed(1)
+    Y = (torch.randint(0, levels, (600, 40, m), generator=generator).to(torch.float64) if levels
+         else torch.randn(600, 40, m, dtype=torch.float64, generator=generator))
     expected = is_non_dominated(Y, deduplicate=False)  # 600 x 40 x 40 comparisons: botorch's loop
     assert torch.equal(_non_dominated(Y), expected) and not expected.all()
+    assert torch.equal(_non_dominated(Y[:3, :5]), is_non_dominated(Y[:3, :5], deduplicate=False))
