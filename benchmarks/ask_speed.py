@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--fused-kernel", action="store_true",
                         help="let botorch compile and use its fused qLogNEHVI kernel (predictnas keeps the portable path)")
     parser.add_argument("--acquisition", default="auto",
-                        help="the proposer's acquisition option (auto: qLogNEHVI for 2 objectives up to 200 complete "
+                        help="the proposer's acquisition option (auto: qLogNEHVI for 2 objectives up to 100 complete "
                              "trials, qLogEHVI beyond and for 3)")
     parser.add_argument("--out", help="JSON results")
     args = parser.parse_args()
