@@ -104,15 +104,15 @@ class BlockLatencyTable:
             return record
 
         handles = [m.register_forward_pre_hook(hook(name)) for name, m in named]
-        try:
-            with self.supernet.activate(arch), torch.inference_mode():
+        with self.supernet.activate(arch), torch.inference_mode():
+            try:
                 self.supernet(self.example)
-                for key, module, x in calls:
-                    if measure and key not in self.entries:
-                        self.entries[key] = measure_latency(module, x, repeats=self.repeats, warmup=self.warmup)
-        finally:
-            for h in handles:
-                h.remove()
+            finally:  # before timing: the timed forward passes must not add calls to this pass
+                for h in handles:
+                    h.remove()
+            for key, module, x in calls:
+                if measure and key not in self.entries:
+                    self.entries[key] = measure_latency(module, x, repeats=self.repeats, warmup=self.warmup)
         return [key for key, _, _ in calls]
 
     def to_dict(self) -> dict[str, Any]:

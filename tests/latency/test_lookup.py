@@ -62,6 +62,16 @@ def test_the_calibrated_sum_predicts_end_to_end_time(net):
         BlockLatencyTable(net, example).load_dict({"entries": {"x": "os.system"}, "intercept": 0, "slope": 1})
 
 
+def test_an_architecture_s_sum_is_the_same_whether_its_blocks_were_timed_now_or_before(net):
+    """The first call times the missing blocks; the timed forward passes must not count as blocks of
+    the architecture (they once did: a first sum held each new block 1 + repeats + warmup times)."""
+    table = BlockLatencyTable(net, torch.randn(1, 1, 40), repeats=2, warmup=1)
+    archs = net.space.sample(4, rng=1, unique=True)
+    first = [table.raw(a) for a in archs]
+    assert [table.raw(a) for a in reversed(archs)][::-1] == first
+    assert all(len(table._keys(a, measure=False)) == len(set(table._keys(a, measure=False))) for a in archs)
+
+
 def test_the_calibration_subnets_spread_over_the_table_from_smallest_to_largest(net):
     table = BlockLatencyTable(net, torch.randn(1, 1, 40), repeats=2, warmup=0)
     archs = net.space.sample(8, rng=4, unique=True)
