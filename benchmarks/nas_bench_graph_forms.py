@@ -6,7 +6,8 @@ predictnas evaluates one form (parameter values) per canonical class; a ``-rows`
 only the form the benchmark stores. Prints the number of classes and stored cells, the HV ratio a
 one-form-per-class search can reach, how many true-front cells sit in classes whose first form
 has no row, and, for the classes whose first form fails, how often one of the first k forms
-answers (what retrying other forms after a failure could gain). Needs ``predictnas[bench]``.
+answers (what retrying other forms after a failure could gain), and how many distinct points the
+true front has (each objective's distinct values among the stored cells). Needs ``predictnas[bench]``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def main() -> None:
         "classes_whose_first_form_fails": len(first_fails),
         "answered_within_first_k_forms": {str(k): float(np.mean([problem.feasible[r[:k]].any() for r in first_fails]))
                                           for k in (2, 3, 4, 8, 10**9)},
+        "front_distinct_points": len(np.unique(problem.F[problem.front_rows], axis=0)),
+        "distinct_values": {c: len(np.unique(problem.F[problem.feasible, i])) for i, (c, _) in enumerate(problem.objectives)},
     }
     k = doc["answered_within_first_k_forms"]
     print(f"{args.problem}: {doc['combinations']:,} combinations, {doc['classes']:,} canonical classes, "
@@ -55,6 +58,8 @@ def main() -> None:
     print(f"{doc['front_classes_whose_first_form_fails']} of the {len(front_classes)} true-front classes: the first form has no row")
     print(f"{doc['classes_whose_first_form_fails']:,} classes whose first form fails; a stored form among the first "
           f"2 / 3 / 4 / 8 / all forms: {k['2']:.1%} / {k['3']:.1%} / {k['4']:.1%} / {k['8']:.1%} / {k[str(10**9)]:.1%}")
+    print(f"true front: {doc['front_distinct_points']} distinct points; distinct values among the stored cells: "
+          + ", ".join(f"{c} {n:,}" for c, n in doc["distinct_values"].items()))
     if args.out:
         Path(args.out).write_text(json.dumps(doc, indent=1))
 

@@ -175,3 +175,15 @@ def test_nas_bench_graph_forms_script_counts_the_forms_a_search_would_need(tmp_p
     shares = list(doc["answered_within_first_k_forms"].values())
     assert shares == sorted(shares) and 0 < shares[0] < shares[-1] < 1
     assert 0 < doc["one_form_per_class_hv_ratio"] < 1 and "true-front classes" in res.stdout
+    assert 1 <= doc["front_distinct_points"] <= doc["front_cells"] and "distinct points" in res.stdout
+    assert 1 < doc["distinct_values"]["latency_ms"] <= doc["stored_cells"]
+
+
+def test_front_speed_script_times_both_front_computations_against_the_library(tmp_path):
+    out = tmp_path / "f.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "front_speed.py"), "--rows", "3000", "--samples", "256",
+                          "--repeats", "1", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 2 and all(r["same_answer"] and r["library_s"] > 0 and r["predictnas_s"] > 0 for r in rows)
+    assert "| speed-up |" in res.stdout

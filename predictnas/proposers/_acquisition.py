@@ -272,25 +272,20 @@ def _pruned_baseline(model: Any, X: Any, objective: Any, constraints: Any, ref_p
     ``prune_inferior_points_multi_objective``: the rows on the front of at least one of 2,048 joint
     posterior samples, above the reference point), with each sample's front found by
     :func:`_non_dominated` instead of botorch's loop over the rows, which it takes beyond 5 MB of
-    comparisons (0.3-0.6 s for 80 rows; the sort: 0.01 s): the same rows (tested). ``None`` where this botorch
-    lacks the shared step (botorch then prunes)."""
-    import torch
-
+    comparisons (``benchmarks/front_speed.py`` times both): the same rows (tested). ``None`` where
+    this botorch lacks the shared step (botorch then prunes)."""
     try:
         from botorch.acquisition.utils import _prune_inferior_shared_processing
     except ImportError:  # pragma: no cover - older botorch
         return None
-    max_points, obj_vals, infeas = _prune_inferior_shared_processing(
+    _, obj_vals, infeas = _prune_inferior_shared_processing(  # max_frac 1: every row may stay
         model=model, X=X, is_moo=True, objective=objective, constraints=constraints, num_samples=2048, max_frac=1.0)
     if obj_vals.ndim != 3 or obj_vals.shape[-2] != X.shape[-2]:  # pragma: no cover - batched models: botorch's path
         return None
     if infeas.any():
         obj_vals[infeas] = ref_point
-    probs = (_non_dominated(obj_vals) & (obj_vals > ref_point).all(dim=-1)).to(dtype=X.dtype).mean(dim=0)
-    idcs = probs.nonzero().view(-1)
-    if idcs.shape[0] > max_points:  # pragma: no cover - max_frac is 1
-        idcs = torch.sort(probs, stable=True, descending=True)[1][:max_points]
-    return X[idcs.unique()]
+    on_some_front = (_non_dominated(obj_vals) & (obj_vals > ref_point).all(dim=-1)).any(dim=0)
+    return X[on_some_front.nonzero().view(-1)]
 
 
 def _non_dominated(Y: Any) -> Any:
