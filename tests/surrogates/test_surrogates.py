@@ -176,6 +176,26 @@ def test_gp_fast_prediction_equals_the_botorch_posterior_and_with_data_keeps_hyp
         rank_quality(Y[300:, 0], gp.predict(X[300:])[0][:, 0])["spearman"] - 0.02
 
 
+@pytest.mark.parametrize("groups", [None, [list(range(0, 30)), list(range(30, 40))]])
+def test_the_direct_kernel_gives_gpytorchs_covariances_to_the_bit(problem, groups):
+    """predict_model_space computes its RBF covariances (one kernel, or a sum of scaled ones on
+    column groups) without gpytorch's lazy tensors: the same numbers, cross, training and prior."""
+    import torch
+
+    from predictnas.surrogates._gp import _covariance
+
+    space, archs, Y = problem
+    X = ArchFeatures("tabular").fit(space).transform(archs)
+    gp = GPSurrogate(groups=groups).fit(X[:60], Y[:60])
+    for model in gp.model.models:
+        x, train = model.input_transform(gp.transform_inputs(X[60:400])), model.train_inputs[0]
+        with torch.no_grad():
+            assert torch.equal(_covariance(model.covar_module, x, train), model.covar_module(x, train).to_dense())
+            assert torch.equal(_covariance(model.covar_module, train, train), model.covar_module(train).to_dense())
+            assert torch.equal(_covariance(model.covar_module, x, None), model.covar_module(x, diag=True))
+    assert type(gp.model.models[0].covar_module).__name__ == ("RBFKernel" if groups is None else "AdditiveKernel")
+
+
 def test_the_fit_without_library_checks_finds_the_same_hyperparameters(problem, monkeypatch):
     """GP fits run with gpytorch's debug checks, lazy kernels and botorch's input-scaling check
     off, for speed: the fitted hyperparameters must be exactly those of a fit with them on."""
