@@ -239,6 +239,7 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
         return SobolQMCNormalSampler(sample_shape=torch.Size([mc_samples]), seed=seed)
 
     cache_root = am.kind == "posterior"
+    prune = _scalar_pruner(am, objectives, constraints, base, seed + 104_729) if mode in ("parego", "single") else None
 
     def build(step: int, X_pending: Any) -> Any:
         if mode == "qlogehvi":
@@ -257,14 +258,49 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
         if mode == "parego":
             weights = sample_simplex(Y_obs.shape[-1], n=1, seed=seed + step, dtype=Y_obs.dtype)[0]
             scalarize = get_chebyshev_scalarization(weights, Y_obs)
-            objective = GenericMCObjective(lambda Z, X=None: scalarize(objectives(Z, X)))
         else:
-            objective = GenericMCObjective(lambda Z, X=None: objectives(Z, X)[..., 0])
-        return qLogNoisyExpectedImprovement(model=am.model, X_baseline=base, sampler=sampler(), objective=objective,
-                                            constraints=constraints, X_pending=X_pending, prune_baseline=True,
-                                            cache_root=cache_root)
+            scalarize = lambda Y: Y[..., 0]  # noqa: E731
+        objective = GenericMCObjective(lambda Z, X=None: scalarize(objectives(Z, X)))
+        pruned = prune(scalarize) if prune is not None else None
+        return qLogNoisyExpectedImprovement(model=am.model, X_baseline=base if pruned is None else pruned,
+                                            sampler=sampler(), objective=objective, constraints=constraints,
+                                            X_pending=X_pending, prune_baseline=pruned is None, cache_root=cache_root)
 
     return build
+
+
+def _scalar_pruner(am: Any, objectives: Callable[..., Any], constraints: list[Callable[..., Any]] | None, X: Any,
+                   seed: int) -> Callable[[Callable[[Any], Any]], Any] | None:
+    """``prune(scalarize)``: the rows of ``X`` that are best under at least one of 2,048 joint
+    posterior samples of ``scalarize(objectives)`` (infeasible samples last), what qLogNEI's
+    ``prune_baseline=True`` keeps (botorch's ``prune_inferior_points``), with one set of samples
+    drawn for every greedy step of a batch instead of a new set per step (ParEGO scalarises
+    differently at each step; sampling and mapping the samples back was 3/4 of its acquisition
+    time on 4 objectives). ``None`` (botorch prunes) for ensembles; ``prune`` returns ``None``
+    when no sample is feasible (botorch then keeps the row closest to feasibility)."""
+    if am.kind != "posterior":
+        return None
+    import torch
+    from botorch.sampling import SobolQMCNormalSampler
+    from botorch.utils.objective import compute_feasibility_indicator
+
+    shared: dict[str, Any] = {}
+
+    def prune(scalarize: Callable[[Any], Any]) -> Any:
+        if not shared:
+            with torch.no_grad():
+                Z = SobolQMCNormalSampler(sample_shape=torch.Size([2048]), seed=seed)(am.model.posterior(X))
+                shared["Y"] = objectives(Z, X)  # (2048, n, n_objectives)
+                shared["infeasible"] = ~compute_feasibility_indicator(constraints=constraints, samples=Z)
+        values, infeasible = scalarize(shared["Y"]), shared["infeasible"]
+        if infeasible.all():
+            return None
+        if infeasible.any():
+            values = values.clone()
+            values[infeasible] = values.min() - 1
+        return X[torch.unique(values.argmax(dim=-1))]
+
+    return prune
 
 
 def _pruned_baseline(model: Any, X: Any, objective: Any, constraints: Any, ref_point: Any) -> Any:
