@@ -86,7 +86,7 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
     bonus = torch.as_tensor(log_weights, dtype=torch.float64) if log_weights is not None else None
     rescore = _lazy_rescore if lazy else _full_rescore
     if mode == "qlogehvi":
-        return _believer_batch(am, build, objectives, problem.constraints, cand, pending, Y_obs, bonus, q, rescore)
+        return _believer_batch(am, build, objectives, problem.constraints, cand, pending, Y_obs, ref, bonus, q, rescore)
     chosen: list[int] = []
     acq, values = None, None
     with warnings.catch_warnings():
@@ -117,13 +117,14 @@ def select_batch(am: Any, problem: BatchProblem, *, X_baseline: np.ndarray, X_ca
 
 
 def _believer_batch(am: Any, build: Callable[[int, Any], Any], objectives: Callable[..., Any],
-                    bounds: Sequence[tuple[int, float, float]], cand: Any, pending: Any, Y_obs: Any,
+                    bounds: Sequence[tuple[int, float, float]], cand: Any, pending: Any, Y_obs: Any, ref: Any,
                     bonus: Any, q: int, rescore: Callable[..., tuple[Any, int]]) -> list[int]:
     """Greedy batch for ``"qlogehvi"``: the front to improve on is the observed one plus, as
     "Kriging believer", the posterior mean of each pending or chosen row predicted to meet the
     modelled constraints. Each candidate is scored on its own (q = 1), so its posterior samples
     are drawn once for all steps, and later steps ``rescore`` (:func:`_lazy_rescore` by default)."""
     import torch
+    from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
 
     def believed(Z: Any, X: Any) -> Any:  # (k, n_objectives) rows of the believed front
         Y, out = objectives(Z, X), am.outputs(Z)
@@ -136,14 +137,17 @@ def _believer_batch(am: Any, build: Callable[[int, Any], Any], objectives: Calla
         posterior = am.model.posterior(cand[:, None, :])
         cand_front = believed(posterior.mean[:, 0, :], cand)
         front = Y_obs if pending is None else torch.cat([Y_obs, believed(am.model.posterior(pending).mean, pending)])
-        acq = build(0, _finite(front))
+        partitioning = FastNondominatedPartitioning(ref_point=ref, Y=_finite(front))
+        acq = build(0, partitioning)
         samples = acq.get_posterior_samples(posterior) if am.kind == "posterior" else None
     chosen: list[int] = []
     values = None
     for step in range(min(q, len(cand))):
         if step:
-            front = torch.cat([front, cand_front[chosen[-1:]]])
-            acq = build(step, _finite(front))
+            new = _finite(cand_front[chosen[-1:]])
+            if (new > ref).all(dim=-1).any():  # botorch's incremental update (Lacour et al. 2017): the same cells
+                partitioning.update(new)        # as partitioning the whole front anew, at a fraction of the cost
+            acq = build(step, partitioning)
 
         def score(rows: Any, acq: Any = acq) -> Any:
             with torch.no_grad():
@@ -217,7 +221,7 @@ def _portable_log_ehvi() -> None:
 def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: list[Callable[..., Any]] | None,
              base: Any, Y_obs: Any, ref: Any, mc_samples: int, seed: int) -> Callable[[int, Any], Any]:
     """``build(step, X_pending)``: the acquisition function of one greedy step. For ``"qlogehvi"``
-    the second argument is the front to improve on, ``(k, n_objectives)`` (see :func:`_believer_batch`)."""
+    the second argument is the partitioning of the front to improve on (see :func:`_believer_batch`)."""
     import torch
     from botorch.acquisition.logei import qLogNoisyExpectedImprovement
     from botorch.acquisition.multi_objective.logei import (
@@ -243,11 +247,9 @@ def _builder(am: Any, mode: str, objectives: Callable[..., Any], constraints: li
 
     def build(step: int, X_pending: Any) -> Any:
         if mode == "qlogehvi":
-            from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
-
             return qLogExpectedHypervolumeImprovement(
-                model=am.model, ref_point=ref, partitioning=FastNondominatedPartitioning(ref_point=ref, Y=X_pending),
-                sampler=sampler(), objective=GenericMCMultiOutputObjective(objectives), constraints=constraints)
+                model=am.model, ref_point=ref, partitioning=X_pending, sampler=sampler(),
+                objective=GenericMCMultiOutputObjective(objectives), constraints=constraints)
         if mode == "qlognehvi":
             objective = GenericMCMultiOutputObjective(objectives)
             pruned = _pruned_baseline(am.model, base, objective, constraints, ref)

@@ -3,6 +3,7 @@ surrogate NSGA-II proposer on a full synthetic NB201-shaped table."""
 
 import numpy as np
 import pytest
+import torch
 
 import predictnas as pn
 from predictnas.exceptions import InvalidSpecError
@@ -212,6 +213,30 @@ def test_lazy_greedy_picks_the_batch_that_full_greedy_picks(nb201, table, monkey
         picks.append([nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))])
     assert picks[0] == picks[1] and len(set(picks[0])) == 8
     assert scored["_full_rescore"] == 7 * 128 and scored["_lazy_rescore"] < scored["_full_rescore"] / 2
+
+
+@pytest.mark.parametrize("n_objectives", [3, 2])
+def test_the_incrementally_partitioned_front_gives_the_batch_a_new_partitioning_gives(nb201, table, monkeypatch,
+                                                                                      n_objectives):
+    """qLogEHVI's Kriging-believer steps add each chosen row's mean to the front's box
+    partitioning with botorch's incremental update: the batch of 8 is the one partitioning the
+    whole believed front anew at every step gives (3 objectives: Lacour's update; 2: recomputed)."""
+    from botorch.utils.multi_objective.box_decompositions.non_dominated import FastNondominatedPartitioning
+
+    objectives = [pn.Objective("acc", "maximize"), pn.Objective("flops", "minimize"),
+                  pn.Objective("latency", "minimize")][:n_objectives]
+    ctx = run(nb201, table, "random", 40, objectives=objectives, seed=7)._context()
+    proposer = BayesOptProposer(acquisition="qlogehvi", shortlist=128)
+    incremental = [nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))]
+    updates = []
+
+    def anew(self, Y):  # what the believer did before: the whole front partitioned again
+        updates.append(len(Y))
+        self.__init__(ref_point=-self._neg_ref_point, Y=torch.cat([self.Y, Y]))
+
+    monkeypatch.setattr(FastNondominatedPartitioning, "update", anew)
+    again = [nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))]
+    assert again == incremental and len(set(incremental)) == 8 and len(updates) >= 4
 
 
 def test_cheap_statistics_named_in_features_are_model_inputs(nb201, table, all_F):
