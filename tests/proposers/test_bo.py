@@ -225,8 +225,8 @@ def test_the_incrementally_partitioned_front_gives_the_batch_a_new_partitioning_
 
     objectives = [pn.Objective("acc", "maximize"), pn.Objective("flops", "minimize"),
                   pn.Objective("latency", "minimize")][:n_objectives]
-    ctx = run(nb201, table, "random", 40, objectives=objectives, seed=7)._context()
-    proposer = BayesOptProposer(acquisition="qlogehvi", shortlist=128)
+    ctx = run(nb201, table, "random", 24, objectives=objectives, seed=7)._context()
+    proposer = BayesOptProposer(acquisition="qlogehvi", shortlist=64)
     incremental = [nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))]
     updates = []
 
