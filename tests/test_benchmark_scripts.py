@@ -187,3 +187,18 @@ def test_front_speed_script_times_both_front_computations_against_the_library(tm
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 2 and all(r["same_answer"] and r["library_s"] > 0 and r["predictnas_s"] > 0 for r in rows)
     assert "| speed-up |" in res.stdout
+
+
+def test_ask_phases_script_prints_where_each_ask_spends_its_time(tmp_path, data_dir):
+    if not (data_dir / "nb201_core.csv").is_file():
+        pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
+    out = tmp_path / "a.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "ask_phases.py"), "--problem", "nb201-c10-flops",
+                          "--data-dir", str(data_dir), "--budget", "20", "--every", "1", "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    asks = json.loads(out.read_text())["asks"]
+    assert [a["complete"] for a in asks] == [0, 4, 8, 12, 16]
+    modelled = [a for a in asks if a["phase_seconds"]]
+    assert modelled and all(set(a["phase_seconds"]) == {"fit", "pool", "shortlist", "acquisition"} for a in modelled)
+    assert modelled[-1]["acquisition"] == "qlognehvi" and "| shortlist |" in res.stdout

@@ -277,8 +277,8 @@ def _scalar_pruner(am: Any, objectives: Callable[..., Any], constraints: list[Ca
     posterior samples of ``scalarize(objectives)`` (infeasible samples last), what qLogNEI's
     ``prune_baseline=True`` keeps (botorch's ``prune_inferior_points``), with one set of samples
     drawn for every greedy step of a batch instead of a new set per step (ParEGO scalarises
-    differently at each step; sampling and mapping the samples back was 3/4 of its acquisition
-    time on 4 objectives). ``None`` (botorch prunes) for ensembles; ``prune`` returns ``None``
+    differently at each step; the per-step pruning was about 40 % of its acquisition time on 4
+    objectives). ``None`` (botorch prunes) for ensembles; ``prune`` returns ``None``
     when no sample is feasible (botorch then keeps the row closest to feasibility)."""
     if am.kind != "posterior":
         return None

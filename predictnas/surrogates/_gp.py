@@ -272,14 +272,15 @@ def _covariance(kernel: Any, x1: Any, x2: Any | None) -> Any:
     """``(n1, n2)`` covariances of the rows of ``x1`` and ``x2``, or the ``(n1,)`` prior variances
     with ``x2=None``. The kernels this class builds (RBF, scaled RBF, sums of them, each on its
     active dimensions) are computed here with gpytorch's own formula, without its lazy-tensor
-    machinery (3x faster on 25,000 candidates); any other kernel goes through gpytorch."""
+    machinery (the same numbers, less time per prediction over a large pool); any other kernel
+    goes through gpytorch."""
     from gpytorch.kernels import AdditiveKernel, RBFKernel, ScaleKernel
 
-    if isinstance(kernel, AdditiveKernel) and all(_is_rbf(k) for k in kernel.kernels):
+    if type(kernel) is AdditiveKernel and kernel.active_dims is None and all(_is_rbf(k) for k in kernel.kernels):
         return sum(_covariance(k, x1, x2) for k in kernel.kernels)
-    if type(kernel) is ScaleKernel and _is_rbf(kernel):
+    if type(kernel) is ScaleKernel and kernel.active_dims is None and _is_rbf(kernel):
         return kernel.outputscale * _covariance(kernel.base_kernel, x1, x2)
-    if type(kernel) is RBFKernel and _is_rbf(kernel):
+    if _is_rbf(kernel) and type(kernel) is RBFKernel:
         if x2 is None:  # exp(-0) = 1
             return x1.new_ones(x1.shape[0])
         same = x2 is x1
