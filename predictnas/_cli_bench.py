@@ -44,6 +44,8 @@ def add_benchmark_commands(sub: Any) -> None:
         "one table per problem and the ranks across problems; with --out, a killed suite continues where it stopped.",
     )
     p.add_argument("--list", action="store_true", help="print the problems and exit")
+    p.add_argument("--tables", nargs="+", metavar="RESULTS", help="print the tables of results files (runs pooled "
+                   "across files, ranks across all their problems) and exit; runs nothing")
     p.add_argument("--problems", help="comma-separated problem names (default: all; see --list)")
     p.add_argument("--methods", default=",".join(SUITE_METHODS),
                    help="comma-separated, from: " + ", ".join(METHODS) + "; predictnas proposers take options: NAME{key=value,...}")

@@ -104,7 +104,8 @@ def summarize(doc: dict[str, Any]) -> None:
     ``failed_share`` and ``rank`` per budget
     (1 = best median; ``first`` when no method is better by a one-sided Mann-Whitney U test at
     p < 0.05), and per method across problems (``overall``) the median rank at the last budget,
-    the number of problems where it is first or tied first, and its worst problem."""
+    the number of problems where it is first or tied first there (``first``) and after 50
+    evaluations (``first_at_50``), and its worst problem."""
     from scipy.stats import mannwhitneyu
 
     overall: dict[str, list[tuple[float, str]]] = {}
@@ -133,9 +134,11 @@ def summarize(doc: dict[str, Any]) -> None:
         for m, r in methods.items():
             if budgets and budgets[-1] in r.get("rank", {}):
                 rank = r["rank"][budgets[-1]]
-                overall.setdefault(m, []).append((rank["rank"], name, rank["first"]))
-    doc["overall"] = {m: {"median_rank": float(np.median([k for k, _, _ in ranks])), "worst_problem": max(ranks)[1],
-                          "worst_rank": max(ranks)[0], "first": sum(first for _, _, first in ranks), "problems": len(ranks)}
+                half = r["rank"].get("50", {}).get("first", False)
+                overall.setdefault(m, []).append((rank["rank"], name, rank["first"], half))
+    doc["overall"] = {m: {"median_rank": float(np.median([k for k, *_ in ranks])), "worst_problem": max(ranks)[1],
+                          "worst_rank": max(ranks)[0], "first": sum(first for _, _, first, _ in ranks),
+                          "first_at_50": sum(half for *_, half in ranks), "problems": len(ranks)}
                       for m, ranks in overall.items()}
 
 
@@ -161,10 +164,41 @@ def format_suite(doc: dict[str, Any]) -> str:
             lines.append("| " + " | ".join(cells) + " |")
     if doc.get("overall"):
         lines += ["", f"### Across problems (rank by median HV after {doc['budget']} evaluations; * = first or tied first)",
-                  "", "| method | problems | median rank | first or tied first | worst problem (rank) |", "|---|---|---|---|---|"]
+                  "", "| method | problems | median rank | first or tied first | first or tied first at 50 | worst problem (rank) |",
+                  "|---|---|---|---|---|---|"]
         for m, o in sorted(doc["overall"].items(), key=lambda kv: kv[1]["median_rank"]):
-            lines.append(f"| {m} | {o['problems']} | {o['median_rank']:g} | {o['first']} | {o['worst_problem']} ({o['worst_rank']}) |")
+            lines.append(f"| {m} | {o['problems']} | {o['median_rank']:g} | {o['first']} | {o.get('first_at_50', '-')} | "
+                         f"{o['worst_problem']} ({o['worst_rank']}) |")
     return "\n".join(lines).lstrip()
+
+
+def merge_results(paths: Sequence[str | Path]) -> dict[str, Any]:
+    """One results document from several files this command wrote (read as data: JSON only): the
+    problems of all of them, each method's seeds pooled; ``sources`` names each file with the
+    versions it recorded. Files must share ``budget`` and ``batch_size``, and a seed of a method on
+    a problem may come from one file only (a clear error names both otherwise)."""
+    doc: dict[str, Any] = {"problems": {}, "skipped": {}, "errors": {}, "sources": []}
+    origin: dict[tuple[str, str, str], str] = {}
+    for path in paths:
+        part = _read(path)
+        settings = (part.get("budget"), part.get("batch_size"))
+        if doc["sources"] and settings != (doc["budget"], doc["batch_size"]):
+            raise InvalidSpecError(f"{path} holds runs with --budget {settings[0]} --batch-size {settings[1]}, "
+                                   f"{doc['sources'][0]['file']} with {doc['budget']} and {doc['batch_size']}: "
+                                   "only runs of one budget and batch size compare.")
+        doc["budget"], doc["batch_size"] = settings
+        doc["sources"].append({"file": str(path), "versions": part.get("versions", {})})
+        for name, entry in part["problems"].items():
+            merged = doc["problems"].setdefault(name, {**{k: v for k, v in entry.items() if k != "methods"}, "methods": {}})
+            for method, result in entry.get("methods", {}).items():
+                runs = merged["methods"].setdefault(method, {"runs": {}})["runs"]
+                for seed, run in result.get("runs", {}).items():
+                    if (name, method, seed) in origin:
+                        raise InvalidSpecError(f"{name} / {method} / seed {seed} is in both {origin[name, method, seed]} "
+                                               f"and {path}: keep it in one of them.")
+                    origin[name, method, seed], runs[seed] = str(path), run
+    summarize(doc)
+    return doc
 
 
 def versions() -> dict[str, str | None]:
@@ -182,16 +216,21 @@ def list_problems() -> str:
     return "\n".join(f"{p.name:34} {len(p.objectives)} obj  {p.about}" for p in PROBLEMS.values())
 
 
+def _read(path: str | Path, fix: str = "pass another file") -> dict[str, Any]:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidSpecError(f"{path} is not a results file this command wrote ({exc}); {fix}.") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("problems"), dict):
+        raise InvalidSpecError(f"{path} is not a results file this command wrote; {fix}.")
+    return doc
+
+
 def _load(out: str | Path | None, budget: int, batch_size: int) -> dict[str, Any]:
     fresh = {"budget": budget, "batch_size": batch_size, "problems": {}, "skipped": {}, "errors": {}}
     if out is None or not Path(out).is_file():
         return fresh
-    try:
-        doc = json.loads(Path(out).read_text())
-    except (OSError, ValueError) as exc:
-        raise InvalidSpecError(f"{out} is not a results file this command wrote ({exc}); pass another --out.") from None
-    if not isinstance(doc, dict) or "problems" not in doc:
-        raise InvalidSpecError(f"{out} is not a results file this command wrote; pass another --out.")
+    doc = _read(out, "pass another --out")
     if (doc.get("budget"), doc.get("batch_size")) != (budget, batch_size):
         raise InvalidSpecError(f"{out} holds runs with --budget {doc.get('budget')} --batch-size {doc.get('batch_size')}; "
                                "continue it with those, or pass another --out.")
@@ -231,6 +270,9 @@ def main_suite(args: Any) -> int:
     """The CLI entry: list, or run, print the tables and write the JSON."""
     if args.list:
         print(list_problems())
+        return 0
+    if args.tables:
+        print(format_suite(merge_results(args.tables)))
         return 0
     problems = [p.strip() for p in args.problems.split(",") if p.strip()] if args.problems else list(PROBLEMS)
     methods = split_methods(args.methods)

@@ -156,3 +156,33 @@ def test_a_run_longer_than_100_evaluations_is_scored_at_its_end_too(data_dir):
     scored = _suite.score(problem, run, cap=1.0)
     assert list(scored["hv_ratio"]) == ["25", "50", "100", "120"]
     assert scored["hv_ratio"]["120"] >= scored["hv_ratio"]["100"] > 0
+
+
+def test_tables_pool_the_seeds_of_several_results_files_and_refuse_what_does_not_compare(data_dir, tmp_path, capsys):
+    """`--tables A B`: the runs of two suites (other seeds of the same methods) are one table with
+    every seed, ranks across the problems of both; nothing runs and no file changes."""
+    first, second, other = (tmp_path / f"{n}.json" for n in ("first", "second", "other"))
+    base = ["benchmark", "suite", "--methods", "random,pymoo-nsga2", "--budget", "8", "--data-dir", str(data_dir)]
+    assert main([*base, "--problems", "nb201-c10-acc", "--seeds", "2", "--out", str(first)]) == 0
+    assert main([*base, "--problems", "nb201-c10-acc,nb201-c10-flops", "--seeds", "1", "--first-seed", "2",
+                 "--out", str(second)]) == 0
+    other.write_text(json.dumps({**json.loads(first.read_text()), "budget": 10}))  # as a run with --budget 10 writes it
+    capsys.readouterr()
+    files = {p: p.read_text() for p in (first, second, other)}
+    doc = _suite.merge_results([first, second])
+    acc = doc["problems"]["nb201-c10-acc"]["methods"]["random"]
+    runs = {**json.loads(files[first])["problems"]["nb201-c10-acc"]["methods"]["random"]["runs"],
+            **json.loads(files[second])["problems"]["nb201-c10-acc"]["methods"]["random"]["runs"]}
+    assert acc["seeds"] == [0, 1, 2] and acc["hv_ratio"]["8"] == [runs[s]["hv_ratio"]["8"] for s in ("0", "1", "2")]
+    assert doc["overall"]["random"]["problems"] == 2 and [s["file"] for s in doc["sources"]] == [str(first), str(second)]
+    assert main(["benchmark", "suite", "--tables", str(first), str(second)]) == 0
+    printed = capsys.readouterr().out
+    assert "| random | 3 |" in printed and "### nb201-c10-flops" in printed and "first or tied first at 50" in printed
+    assert main(["benchmark", "suite", "--tables", str(first), str(first)]) == 2
+    assert "nb201-c10-acc / random / seed 0 is in both" in capsys.readouterr().err
+    assert main(["benchmark", "suite", "--tables", str(first), str(other)]) == 2
+    assert "--budget 10 --batch-size 4" in capsys.readouterr().err
+    assert main(["benchmark", "suite", "--tables", str(data_dir / "nb201_core.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a results file" in err and "Traceback" not in err
+    assert {p: p.read_text() for p in files} == files
