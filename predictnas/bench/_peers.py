@@ -102,23 +102,43 @@ def run_syne_tune(problem: SearchProblem, method: str, *, seed: int, budget: int
     loop = _Loop(problem, budget)
     config_space = {f"v{i}": choice(list(range(len(v.choices)))) for i, v in enumerate(loop.variables)}
     metrics = [f"f{j}" for j in range(len(problem.objectives))]
-    scheduler = _syne_scheduler(method, config_space, metrics, seed)
-    number = 0
-    while not loop.done:
-        started = time.perf_counter()
-        with warnings.catch_warnings(), _default_float64():
-            warnings.simplefilter("ignore")
-            config = scheduler.suggest().config
-        seconds = time.perf_counter() - started
-        trial = Trial(trial_id=number, config=config, creation_time=datetime.now())
-        number += 1
-        f = loop.evaluate([int(config[f"v{i}"]) for i in range(len(loop.variables))], seconds)
-        if f is None:
-            scheduler.on_trial_error(trial)
-        else:
-            scaled = (f - problem.lower) / np.where(problem.upper > problem.lower, problem.upper - problem.lower, 1.0) - 3.1
-            scheduler.on_trial_complete(trial, dict(zip(metrics, map(float, scaled))))
+    with _global_generators_seeded(seed):
+        scheduler = _syne_scheduler(method, config_space, metrics, seed)
+        number = 0
+        while not loop.done:
+            started = time.perf_counter()
+            with warnings.catch_warnings(), _default_float64():
+                warnings.simplefilter("ignore")
+                config = scheduler.suggest().config
+            seconds = time.perf_counter() - started
+            trial = Trial(trial_id=number, config=config, creation_time=datetime.now())
+            number += 1
+            f = loop.evaluate([int(config[f"v{i}"]) for i in range(len(loop.variables))], seconds)
+            if f is None:
+                scheduler.on_trial_error(trial)
+            else:
+                scaled = (f - problem.lower) / np.where(problem.upper > problem.lower, problem.upper - problem.lower, 1.0) - 3.1
+                scheduler.on_trial_complete(trial, dict(zip(metrics, map(float, scaled))))
     return loop.run
+
+
+@contextlib.contextmanager
+def _global_generators_seeded(seed: int) -> Iterator[None]:
+    """Syne Tune 0.16 draws its random configurations from numpy's global generator
+    (``sample_random_config`` ignores the searcher's seeded ``rng``: ``Domain.sample()`` without a
+    ``random_state``), so its ``random_seed`` alone left a run depending on whatever ran before it
+    in the process. Numpy's and torch's global generators are seeded from the run's seed here and
+    restored afterwards: a run depends on its problem, method and seed only."""
+    import torch
+
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            yield
+    finally:
+        np.random.set_state(state)
 
 
 @contextlib.contextmanager
