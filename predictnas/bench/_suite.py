@@ -57,6 +57,10 @@ def run_suite(problems: Sequence[str], methods: Sequence[str], *, seeds: int, fi
     parsed = parse_methods(methods)
     doc = _load(out, budget, batch_size)
     doc["versions"] = versions()
+    doc["python_hash_seed"] = os.environ.get("PYTHONHASHSEED")
+    if "smac-parego" in parsed and doc["python_hash_seed"] in (None, "random"):
+        log("note: SMAC3's runs depend on Python's string-hash seed (its local search orders start points through a set); "
+            "run with PYTHONHASHSEED=0 to make its rows reproducible")
     for name in problems:
         definition = PROBLEMS[name]
         try:

@@ -202,3 +202,16 @@ def test_a_syne_tune_run_depends_on_its_seed_only(data_dir):
         rows.append(_dispatch.run_method(problem, "syne-re", seed=3, budget=12).rows)
         assert (np.random.get_state()[1] == state).all()
     assert rows[0] == rows[1] != _dispatch.run_method(problem, "syne-re", seed=4, budget=12).rows
+
+
+def test_the_suite_records_the_hash_seed_smac_depends_on(data_dir, monkeypatch):
+    """SMAC3 orders its local search's start points through a set of configurations, so its runs
+    differ between processes unless PYTHONHASHSEED is fixed: the suite says so and records it."""
+    said = []
+    kw = {"seeds": 0, "budget": 8, "data_dir": str(data_dir), "log": said.append}
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    doc = _suite.run_suite(["nb201-c10-acc"], ["random", "smac-parego"], **kw)
+    assert doc["python_hash_seed"] is None and any("PYTHONHASHSEED=0" in s for s in said)
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    said.clear()
+    assert _suite.run_suite(["nb201-c10-acc"], ["smac-parego"], **kw)["python_hash_seed"] == "0" and not said
