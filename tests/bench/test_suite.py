@@ -215,3 +215,18 @@ def test_the_suite_records_the_hash_seed_smac_depends_on(data_dir, monkeypatch):
     monkeypatch.setenv("PYTHONHASHSEED", "0")
     said.clear()
     assert _suite.run_suite(["nb201-c10-acc"], ["smac-parego"], **kw)["python_hash_seed"] == "0" and not said
+
+
+def test_the_documented_suite_tables_are_what_the_committed_results_files_give():
+    """docs/search.md's per-problem tables and ranks across problems are `--tables` of the results
+    files in benchmarks/data/suite/: regenerating them changes no row."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    files = sorted((repo / "benchmarks" / "data" / "suite").glob("*.json"))
+    printed = _suite.format_suite(_suite.merge_results(files))
+    docs = (repo / "docs" / "search.md").read_text()
+    rows = [line for line in printed.splitlines() if line.startswith("| ") and not line.startswith("| method")]
+    assert len(files) == 3 and len(rows) == 18 * 8 + 8
+    missing = [row for row in rows if row not in docs]
+    assert not missing, missing[:3]
