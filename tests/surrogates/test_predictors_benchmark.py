@@ -60,12 +60,13 @@ def test_predictors_benchmark_says_clearly_when_the_data_is_missing(tmp_path):
 def test_on_the_real_nb201_table_the_default_gp_beats_the_naive_baseline(data_dir, tmp_path):
     """Data-backed (skipped without ../shared/benchdata): the issue measured the naive baseline at
     Spearman 0.68 with 100 labels on CIFAR-10 (5 seeds); the default GP (cell-structure features,
-    power-warped outputs) measured 0.9 in benchmarks/predictors.py, and its intervals cover 90 %."""
+    power-warped outputs) measured 0.9 in benchmarks/predictors.py, and its intervals cover 90 %. Two
+    seeds here (GP 0.92, naive 0.65 measured; the whole grid with 10 seeds is the benchmark's job)."""
     if not (data_dir / "nb201_core.csv").is_file():
         pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
     out = tmp_path / "results.json"
     res = subprocess.run([sys.executable, str(BENCH), "--data-dir", str(data_dir), "--datasets", "cifar10", "--sizes", "100",
-                          "--seeds", "3", "--grid", "quick", "--out", str(out)], capture_output=True, text=True, timeout=600)
+                          "--seeds", "2", "--grid", "quick", "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     by = {r["surrogate"]: r for r in json.loads(out.read_text())["results"]}
     assert 0.5 < by["xgboost-naive"]["spearman_median"] < 0.85
