@@ -27,6 +27,7 @@ from predictnas.exceptions import InvalidSpecError
 
 BUDGETS = ("25", "50", "100")
 FRACTIONS = ("0.95", "0.99")
+_RUN_KEYS = {"hv_ratio", "front_recall", "evals_to", "failed_share", "ask_seconds"}
 _PACKAGES = ("predictnas", "numpy", "torch", "botorch", "optuna", "pymoo", "syne-tune", "smac", "nas-bench-graph")
 
 
@@ -171,7 +172,7 @@ def format_suite(doc: dict[str, Any]) -> str:
                   "", "| method | problems | median rank | first or tied first | first or tied first at 50 | worst problem (rank) |",
                   "|---|---|---|---|---|---|"]
         for m, o in sorted(doc["overall"].items(), key=lambda kv: kv[1]["median_rank"]):
-            lines.append(f"| {m} | {o['problems']} | {o['median_rank']:g} | {o['first']} | {o.get('first_at_50', '-')} | "
+            lines.append(f"| {m} | {o['problems']} | {o['median_rank']:g} | {o['first']} | {o['first_at_50']} | "
                          f"{o['worst_problem']} ({o['worst_rank']}) |")
     return "\n".join(lines).lstrip()
 
@@ -197,6 +198,9 @@ def merge_results(paths: Sequence[str | Path]) -> dict[str, Any]:
             for method, result in entry.get("methods", {}).items():
                 runs = merged["methods"].setdefault(method, {"runs": {}})["runs"]
                 for seed, run in result.get("runs", {}).items():
+                    if not isinstance(run, dict) or not _RUN_KEYS <= run.keys():
+                        raise InvalidSpecError(f"{path}: {name} / {method} / seed {seed} is not a run this command wrote "
+                                               f"(it needs {sorted(_RUN_KEYS)}); rerun that seed or remove it.")
                     if (name, method, seed) in origin:
                         raise InvalidSpecError(f"{name} / {method} / seed {seed} is in both {origin[name, method, seed]} "
                                                f"and {path}: keep it in one of them.")
