@@ -301,15 +301,9 @@ class SearchSpace:
         """Every functionally distinct architecture ``(canonical key, arch)`` when the space has
         at most ``limit`` raw architectures, else ``None`` (also for spaces that cannot be
         enumerated)."""
-        try:
-            if self.raw_size() > limit:
-                return None
-            unique: dict[str, Arch] = {}
-            for arch in self.enumerate():
-                unique.setdefault(self.canonical_key(arch), arch)
-        except PredictNASError:  # not enumerable (continuous or constrained beyond counting)
-            return None
-        return list(unique.items())
+        from predictnas.spaces._unique import unique_architectures  # cached by definition
+
+        return unique_architectures(self, limit)
 
     def enumerate(self) -> Iterator[Arch]:
         """Every feasible architecture (spaces with ``raw_size() <= ENUMERATION_LIMIT`` only)."""
