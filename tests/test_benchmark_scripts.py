@@ -202,3 +202,13 @@ def test_ask_phases_script_prints_where_each_ask_spends_its_time(tmp_path, data_
     modelled = [a for a in asks if a["phase_seconds"]]
     assert modelled and all(set(a["phase_seconds"]) == {"fit", "pool", "shortlist", "acquisition"} for a in modelled)
     assert modelled[-1]["acquisition"] == "qlognehvi" and "| shortlist |" in res.stdout
+
+
+def test_startup_script_times_start_up_and_the_cells_a_later_study_finds_enumerated(tmp_path):
+    out = tmp_path / "s.json"
+    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "startup.py"), "--repeats", "1", "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    cells = json.loads(out.read_text())["enumerate_unique_s"]
+    assert set(cells) == {"nb201", "nas_bench_graph"}
+    assert all(c["later_study_s"] < c["first_study_s"] / 10 for c in cells.values()), cells

@@ -17,6 +17,7 @@ from predictnas.spaces._cell import CellStructure
 from predictnas.spaces._expr import Expression
 from predictnas.spaces._members import Members
 from predictnas.spaces._params import Param
+from predictnas.spaces._unique import unique_architectures
 
 ENUMERATION_LIMIT = 1_000_000  # raw (unconstrained) size up to which a space is enumerated exactly
 _MAX_TRIES = 10_000
@@ -301,9 +302,7 @@ class SearchSpace:
         """Every functionally distinct architecture ``(canonical key, arch)`` when the space has
         at most ``limit`` raw architectures, else ``None`` (also for spaces that cannot be
         enumerated)."""
-        from predictnas.spaces._unique import unique_architectures  # cached by definition
-
-        return unique_architectures(self, limit)
+        return unique_architectures(self, limit)  # cached by space definition
 
     def enumerate(self) -> Iterator[Arch]:
         """Every feasible architecture (spaces with ``raw_size() <= ENUMERATION_LIMIT`` only)."""
