@@ -1,16 +1,22 @@
 """Library randomness and threads pinned for one proposal step.
 
-Proposals must be a pure function of the study's seed, step and evaluated trials, on any machine:
+Proposals must be a pure function of the study's seed, step and evaluated trials on a machine:
 torch's global generator (drawn by botorch's fit retries and samplers) is seeded from the step's
 generator, and torch and BLAS run on one thread, so reductions happen in the same order whatever
-the machine's core count. One thread is also the faster choice for the small matrices of a
+the machine's core count. Across CPU types they are not: MKL (torch) and OpenBLAS (numpy, scipy)
+pick their kernels by the CPU, the kernels round differently, and a search amplifies the last bit
+into other proposals; :func:`blas_kernels` names what decides that (``MKL_CBWR`` and
+``OPENBLAS_CORETYPE``, set before the libraries load, pin the kernels). One thread is also the faster choice for the small matrices of a
 proposal step, and it keeps a busy machine from stalling on thread hand-offs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import platform
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -61,3 +67,18 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def blas_kernels() -> dict[str, str | None]:
+    """What picks the rounding of the linear algebra in this process: the CPU model, torch's CPU
+    capability, and the kernel-pinning variables (``None`` when unset). Two runs with the same seed
+    propose the same architectures when these are equal (same library versions)."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return {"cpu": cpu, "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "MKL_CBWR": os.environ.get("MKL_CBWR"), "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}

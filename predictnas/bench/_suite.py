@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from predictnas._determinism import blas_kernels
 from predictnas.bench._dispatch import missing_package, run_method
 from predictnas.bench._methods import Run, parse_methods, split_methods
 from predictnas.bench._names import PROPOSER_METHODS
@@ -59,6 +60,7 @@ def run_suite(problems: Sequence[str], methods: Sequence[str], *, seeds: int, fi
     doc = _load(out, budget, batch_size)
     doc["versions"] = versions()
     doc["python_hash_seed"] = os.environ.get("PYTHONHASHSEED")
+    doc["blas_kernels"] = blas_kernels()  # runs of the same seed on another CPU type propose differently
     if "smac-parego" in parsed and doc["python_hash_seed"] in (None, "random"):
         log("note: SMAC3's runs depend on Python's string-hash seed (its local search orders start points through a set); "
             "run with PYTHONHASHSEED=0 to make its rows reproducible")

@@ -212,12 +212,19 @@ def test_a_syne_tune_run_depends_on_its_seed_only(data_dir):
 
 def test_the_suite_records_the_hash_seed_smac_depends_on(data_dir, monkeypatch):
     """SMAC3 orders its local search's start points through a set of configurations, so its runs
-    differ between processes unless PYTHONHASHSEED is fixed: the suite says so and records it."""
+    differ between processes unless PYTHONHASHSEED is fixed: the suite says so and records it.
+    It records the CPU and the BLAS kernel pins too (another CPU type rounds, and so proposes,
+    differently)."""
+    from predictnas._determinism import blas_kernels
+
     said = []
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     kw = {"seeds": 0, "budget": 8, "data_dir": str(data_dir), "log": said.append}
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     doc = _suite.run_suite(["nb201-c10-acc"], ["random", "smac-parego"], **kw)
     assert doc["python_hash_seed"] is None and any("PYTHONHASHSEED=0" in s for s in said)
+    assert doc["blas_kernels"] == blas_kernels() and doc["blas_kernels"]["OPENBLAS_CORETYPE"] == "Haswell"
+    assert doc["blas_kernels"]["cpu"] and doc["blas_kernels"]["torch_cpu_capability"]
     monkeypatch.setenv("PYTHONHASHSEED", "0")
     said.clear()
     assert _suite.run_suite(["nb201-c10-acc"], ["smac-parego"], **kw)["python_hash_seed"] == "0" and not said
