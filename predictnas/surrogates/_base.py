@@ -107,7 +107,7 @@ def sampled_ensemble(support: np.ndarray, draws: np.ndarray) -> tuple[Any, Calla
     import torch
     from botorch.models.ensemble import EnsembleModel
 
-    index = {row.tobytes(): i for i, row in enumerate(np.ascontiguousarray(support, dtype=np.float64))}
+    positions = support_index(support)
     values = torch.as_tensor(draws, dtype=torch.float64)  # (s, N, m)
 
     class _Draws(EnsembleModel):
@@ -122,13 +122,25 @@ def sampled_ensemble(support: np.ndarray, draws: np.ndarray) -> tuple[Any, Calla
 
     def inputs(X: np.ndarray) -> torch.Tensor:
         rows = np.ascontiguousarray(X, dtype=np.float64)
-        try:
-            pos = [index[row.tobytes()] for row in rows]
-        except KeyError:
-            raise InvalidValuesError("a sampled acquisition model was asked about a row outside its support.") from None
-        return torch.cat([torch.tensor(pos, dtype=torch.float64)[:, None], torch.as_tensor(rows)], dim=1)
+        return torch.cat([positions(rows)[:, None].to(torch.float64), torch.as_tensor(rows)], dim=1)
 
     return _Draws(), inputs
+
+
+def support_index(support: np.ndarray) -> Callable[[np.ndarray], Any]:
+    """The map from feature rows ``(n, d)`` to their positions in ``support`` ``(N, d)`` (a long
+    tensor ``(n,)``); a row outside the support is an ``InvalidValuesError``."""
+    import torch
+
+    index = {row.tobytes(): i for i, row in enumerate(np.ascontiguousarray(support, dtype=np.float64))}
+
+    def positions(X: np.ndarray) -> torch.Tensor:
+        try:
+            return torch.tensor([index[row.tobytes()] for row in np.ascontiguousarray(X, dtype=np.float64)], dtype=torch.long)
+        except KeyError:
+            raise InvalidValuesError("an acquisition model was asked about a row outside its support.") from None
+
+    return positions
 
 
 def check_xy(X: np.ndarray, Y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:

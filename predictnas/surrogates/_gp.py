@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from predictnas.exceptions import InvalidSpecError
-from predictnas.surrogates._base import AcquisitionModel, Surrogate, check_fitted, check_xy
+from predictnas.surrogates._base import AcquisitionModel, Surrogate, check_fitted, check_xy, support_index
+from predictnas.surrogates._support import support_gp
 from predictnas.surrogates._warping import PowerWarp
 
 WARPS = ("power", None)
@@ -245,12 +246,26 @@ class GPSurrogate(Surrogate):
 
     def acquisition_model(self, support: np.ndarray | None = None, *, n_samples: int = 64,
                           rng: np.random.Generator | None = None) -> AcquisitionModel:
-        """The GP itself (a joint posterior at any point): ``model`` on :meth:`transform_inputs`,
-        outputs mapped back through the warp."""
+        """The GP's joint posterior, outputs mapped back through the warp. Without ``support``:
+        ``model`` itself on :meth:`transform_inputs` (any point may be asked). With ``support``
+        ``(N, d)``: the posterior on those rows, computed once (:func:`support_gp`), on inputs
+        ``(n, 1 + d')`` (the row's position in ``support``, then its model inputs); only support
+        rows may be asked."""
         check_fitted(self, "model")
         outputs = self.warp_.inverse_torch if self.warp_ is not None else (lambda Z: Z)
-        columns = {int(c): i for i, c in enumerate(self.keep_)}
-        return AcquisitionModel(self.model, self.transform_inputs, outputs, "posterior", columns)
+        if support is None:
+            columns = {int(c): i for i, c in enumerate(self.keep_)}
+            return AcquisitionModel(self.model, self.transform_inputs, outputs, "posterior", columns)
+        import torch
+
+        positions = support_index(support)
+        model = support_gp(self.model, self.transform_inputs(support))
+
+        def inputs(X: np.ndarray) -> Any:
+            return torch.cat([positions(X)[:, None].to(model.means.dtype), self.transform_inputs(X)], dim=1)
+
+        columns = {int(c): 1 + i for i, c in enumerate(self.keep_)}
+        return AcquisitionModel(model, inputs, outputs, "posterior", columns)
 
 
 def _exact_factors(model: Any) -> tuple[Any, Any, Any]:

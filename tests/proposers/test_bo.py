@@ -239,6 +239,28 @@ def test_the_incrementally_partitioned_front_gives_the_batch_a_new_partitioning_
     assert again == incremental and len(set(incremental)) == 8 and len(updates) >= 4
 
 
+@pytest.mark.parametrize(("acquisition", "n_objectives"), [("qlognehvi", 2), ("qlogehvi", 3), ("parego", 3), ("auto", 1)])
+def test_the_posterior_computed_once_on_the_support_picks_the_batch_the_gp_picks(nb201, table, monkeypatch,
+                                                                                 acquisition, n_objectives):
+    """The GP's joint posterior on the acquisition's support rows (baseline, shortlist, pending),
+    computed once and gathered by row, proposes the batch of 8 that asking the GP itself about
+    every joint set proposes, in every acquisition mode."""
+    from predictnas.surrogates import GPSurrogate, _gp
+
+    objectives = [pn.Objective("acc", "maximize"), pn.Objective("flops", "minimize"),
+                  pn.Objective("latency", "minimize")][:n_objectives]
+    ctx = run(nb201, table, "random", 24, objectives=objectives, seed=3)._context()
+    proposer = BayesOptProposer(acquisition=acquisition, shortlist=64)
+    supports = []
+    monkeypatch.setattr(_gp, "support_gp", lambda model, X, f=_gp.support_gp: supports.append(len(X)) or f(model, X))
+    gathered = [nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))]
+    plain = GPSurrogate.acquisition_model
+    monkeypatch.setattr(GPSurrogate, "acquisition_model", lambda self, support=None, **kw: plain(self, None, **kw))
+    asked = [nb201.canonical_key(a) for a in proposer.propose(ctx, 8, rng=np.random.default_rng(0))]
+    assert gathered == asked and len(set(gathered)) == 8
+    assert len(supports) == 1 and supports[0] > 64  # the shortlist and the observed baseline, posterior computed once
+
+
 def test_cheap_statistics_named_in_features_are_model_inputs(nb201, table, all_F):
     """``features=`` adds cheap statistics that are no objective to the GP's inputs (their own
     kernel term): an oracle statistic (the accuracy itself) gives a better front than none, and

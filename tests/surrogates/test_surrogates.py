@@ -154,6 +154,34 @@ def test_report_shows_predictor_quality_when_the_study_has_diagnostics(tmp_path)
     assert "Predictor quality" not in report(bare, tmp_path / "b.html")
 
 
+def test_the_support_posterior_is_the_gps_joint_posterior_on_those_rows(problem):
+    """``acquisition_model(support)`` computes the GP's posterior on the support rows once: any
+    joint set of them (a batch of candidates, each with the same baseline rows) gets the mean and
+    covariance the GP itself gives, botorch may cache its root, and any other row is refused."""
+    import torch
+    from botorch.acquisition.cached_cholesky import supports_cache_root
+
+    space, archs, Y = problem
+    X = ArchFeatures("tabular").fit(space).transform(archs)
+    gp = GPSurrogate().fit(X[:60], Y[:60])
+    support = X[100:160]
+    plain, gathered = gp.acquisition_model(), gp.acquisition_model(support)
+    joint = [[0, 1, 2, i] for i in range(10, 40)]  # (30 candidates, 3 baseline rows + the candidate)
+    with torch.no_grad():
+        want = plain.model.posterior(torch.stack([plain.inputs(support[j]) for j in joint]))
+        got = gathered.model.posterior(torch.stack([gathered.inputs(support[j]) for j in joint]))
+    assert got.mean.shape == want.mean.shape == (30, 4, 2)
+    np.testing.assert_allclose(got.mean.numpy(), want.mean.numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got.distribution.covariance_matrix.numpy(), want.distribution.covariance_matrix.numpy(),
+                               rtol=1e-8, atol=1e-9)
+    assert supports_cache_root(gathered.model)
+    exact_column = 3  # the objective functions read exact feature values at ``columns``
+    assert (gathered.inputs(support[:5])[:, gathered.columns[exact_column]].numpy() ==
+            plain.inputs(support[:5])[:, plain.columns[exact_column]].numpy()).all()
+    with pytest.raises(InvalidValuesError, match="outside its support"):
+        gathered.inputs(X[:1])
+
+
 def test_gp_fast_prediction_equals_the_botorch_posterior_and_with_data_keeps_hyperparameters(problem):
     import torch
 
