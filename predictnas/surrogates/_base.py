@@ -23,7 +23,8 @@ class AcquisitionModel:
         inputs: Features ``(n, d)`` -> the model's input tensor ``(n, d')``.
         outputs: Model-space values or samples ``(..., m)`` (torch) -> the units of the ``Y`` given
             to ``fit`` (a monotone map per column; the identity when nothing is warped).
-        kind: ``"posterior"``: a joint Gaussian posterior (a GP; any point may be asked);
+        kind: ``"posterior"``: a joint Gaussian posterior (a GP; any point may be asked, or the
+            ``support`` rows only when it was built on them);
             ``"samples"``: joint draws on the ``support`` rows given to
             :meth:`Surrogate.acquisition_model` only.
         columns: Position in the model's input of each feature column kept (``{feature column:
