@@ -11,12 +11,28 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+def _run(script: str, *args, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python benchmarks/<script> args...`` (each argument as ``str``), output captured."""
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _succeeds(script: str, *args, timeout: int = 600) -> subprocess.CompletedProcess:
+    res = _run(script, *args, timeout=timeout)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return res
+
+
+def _refuses_a_folder_without_the_table(script: str, folder: Path, *, code: int) -> None:
+    """Pointed at a folder without the benchmark table, the script says so in one message."""
+    res = _run(script, "--data-dir", folder, timeout=120)
+    assert res.returncode == code and "not found" in res.stderr and "Traceback" not in res.stderr, res.stderr[-3000:]
+
+
 def test_transfer_benchmark_scores_every_budget_from_the_run_itself(tmp_path, data_dir):
     out = tmp_path / "t.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "transfer.py"), "--data-dir", str(data_dir), "--seeds", "1",
-                          "--budget", "12", "--source-budget", "12", "--batch-size", "4", "--pairs", "c10_to_in16_flops",
-                          "--out", str(out)], capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _succeeds("transfer.py", "--data-dir", data_dir, "--seeds", "1", "--budget", "12", "--source-budget", "12",
+              "--batch-size", "4", "--pairs", "c10_to_in16_flops", "--out", out)
     pair = json.loads(out.read_text())["pairs"]["c10_to_in16_flops"]
     for mode in ("warm", "cold"):
         assert set(pair[mode]["hv_ratio"]) == {"10"} and set(pair[mode]["evals_to_hv"]) == {"0.99", "0.999"}
@@ -24,45 +40,31 @@ def test_transfer_benchmark_scores_every_budget_from_the_run_itself(tmp_path, da
 
 
 def test_recall_script_lists_the_reachable_front_and_what_was_missed(tmp_path, data_dir):
-    script = REPO / "benchmarks" / "recall.py"
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
-    assert res.returncode == 2 and "not found" in res.stderr and "Traceback" not in res.stderr
+    _refuses_a_folder_without_the_table("recall.py", tmp_path, code=2)
     if not (data_dir / "nb201_core.csv").is_file():
         pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--budget", "16"],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    res = _succeeds("recall.py", "--data-dir", data_dir, "--budget", "16")
     assert "true front: 20 rows, 12 reachable" in res.stdout
     assert sum(line.startswith("row ") for line in res.stdout.splitlines()) == 12
     assert "missed; nearest evaluated row" in res.stdout and "HV ratio" in res.stdout
 
 
 def test_nb201_proxies_script_scores_cells_and_says_clearly_when_the_data_is_missing(tmp_path, data_dir):
-    script = REPO / "benchmarks" / "nb201_proxies.py"
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
-    assert res.returncode != 0 and "not found" in res.stderr and "Traceback" not in res.stderr
+    _refuses_a_folder_without_the_table("nb201_proxies.py", tmp_path, code=1)
     out = tmp_path / "with_synflow.csv"
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--limit", "8", "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    res = _succeeds("nb201_proxies.py", "--data-dir", data_dir, "--limit", "8", "--out", out)
     assert "synflow: 8 classes" in res.stdout and not out.exists()  # --limit is a check: no file
 
 
 def test_lazy_greedy_script_compares_both_rescoring_rules(tmp_path, data_dir):
-    script = REPO / "benchmarks" / "lazy_greedy.py"
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
-    assert res.returncode != 0 and "not found" in res.stderr and "Traceback" not in res.stderr
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--budget", "12"],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _refuses_a_folder_without_the_table("lazy_greedy.py", tmp_path, code=1)
+    res = _succeeds("lazy_greedy.py", "--data-dir", data_dir, "--budget", "12")
     assert "seed 0, black-box, 12 evaluations: identical" in res.stdout and "HV ratio lazy 0." in res.stdout
 
 
 def test_append_script_times_every_block_of_a_growing_study(tmp_path):
     out = tmp_path / "a.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "append.py"), "--trials", "96", "--blocks", "3",
-                          "--out", str(out)], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _succeeds("append.py", "--trials", "96", "--blocks", "3", "--out", out, timeout=300)
     result = json.loads(out.read_text())
     assert result["trials"] == 96 and len(result["block_s"]) == 3 and all(t > 0 for t in result["block_s"])
     assert result["last_over_first"] == pytest.approx(result["block_s"][-1] / result["block_s"][0], rel=0.05, abs=0.02)
@@ -96,9 +98,7 @@ def test_mnist1d_table_script_writes_resumable_curves_and_subnet_scores(tmp_path
 def test_fidelity_script_compares_methods_and_peers_at_equal_compute(tmp_path):
     out = tmp_path / "f.json"
     methods = ["random", "random-asha", "supernet-topk", "optuna-tpe-sha", "optuna-tpe-hyperband", "syne-tune-moasha"]
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity.py"), "--seeds", "1", "--budget", "4",
-                          "--methods", ",".join(methods), "--out", str(out)], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _succeeds("fidelity.py", "--seeds", "1", "--budget", "4", "--methods", ",".join(methods), "--out", out, timeout=300)
     result = json.loads(out.read_text())
     assert result["versions"]["optuna"] and result["versions"]["syne-tune"]
     for method in methods:
@@ -114,26 +114,19 @@ def test_fidelity_script_compares_methods_and_peers_at_equal_compute(tmp_path):
 
 def test_fidelity_models_script_scores_every_model_on_the_rows_not_trained_to_the_end(tmp_path):
     out = tmp_path / "m.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity_models.py"), "--seeds", "1", "--trials", "30",
-                          "--out", str(out)], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _succeeds("fidelity_models.py", "--seeds", "1", "--trials", "30", "--out", out, timeout=300)
     result = json.loads(out.read_text())
     assert set(result["models"]) == {"fidelity-column", "botorch-mf-gp", "complete-only", "supernet-feature"}
     for scores in result["models"].values():
         assert -1 <= scores["kendall"][0] <= 1 and scores["rmse"][0] > 0 and 0 <= scores["coverage90"][0] <= 1
-    bad = subprocess.run([sys.executable, str(REPO / "benchmarks" / "fidelity_models.py"), "--models", "mf-gp"],
-                         capture_output=True, text=True, timeout=120)
+    bad = _run("fidelity_models.py", "--models", "mf-gp", timeout=120)
     assert bad.returncode == 2 and "unknown model(s) ['mf-gp']" in bad.stderr
 
 
 def test_latency_script_holds_out_a_device_and_scores_every_baseline(tmp_path, data_dir):
     out = tmp_path / "l.json"
-    script = REPO / "benchmarks" / "latency.py"
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(tmp_path)], capture_output=True, text=True)
-    assert res.returncode == 2 and "not found" in res.stderr and "Traceback" not in res.stderr
-    res = subprocess.run([sys.executable, str(script), "--data-dir", str(data_dir), "--devices", "fpga", "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _refuses_a_folder_without_the_table("latency.py", tmp_path, code=2)
+    _succeeds("latency.py", "--data-dir", data_dir, "--devices", "fpga", "--out", out)
     result = json.loads(out.read_text())
     assert set(result["loo"]) == {"5", "10", "20"} and result["devices"] == ["fpga"]
     assert result["loo"]["10"]["spearman_median"] > 0.95  # measured: 0.991
@@ -143,10 +136,8 @@ def test_latency_script_holds_out_a_device_and_scores_every_baseline(tmp_path, d
 
 def test_latency_search_script_checks_the_front_on_the_device(tmp_path, data_dir):
     out = tmp_path / "s.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "latency_search.py"), "--data-dir", str(data_dir),
-                          "--devices", "fpga", "--seeds", "1", "--budget", "12", "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _succeeds("latency_search.py", "--data-dir", data_dir, "--devices", "fpga", "--seeds", "1", "--budget", "12",
+              "--out", out)
     device = json.loads(out.read_text())["devices"]["fpga"]
     for method in ("known", "model", "model-upper"):
         assert device[method]["violations"] == [0] and 0 < device[method]["hv_ratio"][0] <= 1
@@ -155,9 +146,7 @@ def test_latency_search_script_checks_the_front_on_the_device(tmp_path, data_dir
 
 def test_stopping_models_script_scores_each_model_of_the_rule(tmp_path):
     out = tmp_path / "s.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "stopping_models.py"), "--splits", "2", "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _succeeds("stopping_models.py", "--splits", "2", "--out", out, timeout=300)
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"1", "3", "9"} and set(results["1"]["40"]) == {"line", "features", "auto"}
     assert results["9"]["80"]["line"]["kendall"] > results["1"]["80"]["line"]["kendall"]  # later rungs predict better
@@ -167,9 +156,7 @@ def test_stopping_models_script_scores_each_model_of_the_rule(tmp_path):
                     reason="nas-bench-graph is not installed (pip install 'predictnas[bench]')")
 def test_nas_bench_graph_forms_script_counts_the_forms_a_search_would_need(tmp_path):
     out = tmp_path / "f.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "nas_bench_graph_forms.py"), "--cache-dir", str(tmp_path),
-                          "--out", str(out)], capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    res = _succeeds("nas_bench_graph_forms.py", "--cache-dir", tmp_path, "--out", out)
     doc = json.loads(out.read_text())
     assert (doc["combinations"], doc["classes"], doc["stored_cells"]) == (59_040, 25_478, 26_206)
     shares = list(doc["answered_within_first_k_forms"].values())
@@ -181,9 +168,7 @@ def test_nas_bench_graph_forms_script_counts_the_forms_a_search_would_need(tmp_p
 
 def test_front_speed_script_times_both_front_computations_against_the_library(tmp_path):
     out = tmp_path / "f.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "front_speed.py"), "--rows", "3000", "--samples", "256",
-                          "--repeats", "1", "--out", str(out)], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
+    res = _succeeds("front_speed.py", "--rows", "3000", "--samples", "256", "--repeats", "1", "--out", out, timeout=300)
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 2 and all(r["same_answer"] and r["library_s"] > 0 and r["predictnas_s"] > 0 for r in rows)
     assert "| speed-up |" in res.stdout
@@ -193,10 +178,8 @@ def test_ask_phases_script_prints_where_each_ask_spends_its_time(tmp_path, data_
     if not (data_dir / "nb201_core.csv").is_file():
         pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
     out = tmp_path / "a.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "ask_phases.py"), "--problem", "nb201-c10-flops",
-                          "--data-dir", str(data_dir), "--budget", "20", "--every", "1", "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    res = _succeeds("ask_phases.py", "--problem", "nb201-c10-flops", "--data-dir", data_dir, "--budget", "20",
+                    "--every", "1", "--out", out)
     asks = json.loads(out.read_text())["asks"]
     assert [a["complete"] for a in asks] == [0, 4, 8, 12, 16]
     modelled = [a for a in asks if a["phase_seconds"]]
@@ -206,9 +189,7 @@ def test_ask_phases_script_prints_where_each_ask_spends_its_time(tmp_path, data_
 
 def test_startup_script_times_start_up_and_the_cells_a_later_study_finds_enumerated(tmp_path):
     out = tmp_path / "s.json"
-    res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "startup.py"), "--repeats", "1", "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
+    _succeeds("startup.py", "--repeats", "1", "--out", out, timeout=300)
     cells = json.loads(out.read_text())["enumerate_unique_s"]
     assert set(cells) == {"nb201", "nas_bench_graph"}
     assert all(c["later_study_s"] < c["first_study_s"] / 10 for c in cells.values()), cells
