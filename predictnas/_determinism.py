@@ -6,8 +6,9 @@ generator, and torch and BLAS run on one thread, so reductions happen in the sam
 the machine's core count. Across CPU types they are not: MKL (torch) and OpenBLAS (numpy, scipy)
 pick their kernels by the CPU, the kernels round differently, and a search amplifies the last bit
 into other proposals; :func:`blas_kernels` names what decides that (``MKL_CBWR`` and
-``OPENBLAS_CORETYPE``, set before the libraries load, pin the kernels). One thread is also the faster choice for the small matrices of a
-proposal step, and it keeps a busy machine from stalling on thread hand-offs.
+``OPENBLAS_CORETYPE``, set before the libraries load, pin the kernels). One thread is also the
+faster choice for the small matrices of a proposal step, and it keeps a busy machine from
+stalling on thread hand-offs.
 """
 
 from __future__ import annotations
