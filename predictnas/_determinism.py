@@ -79,7 +79,8 @@ def blas_kernels() -> dict[str, str | None]:
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
         cpu = names[0] if names else cpu
     return {"cpu": cpu, "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "MKL_CBWR": os.environ.get("MKL_CBWR"), "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}

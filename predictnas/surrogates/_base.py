@@ -137,7 +137,8 @@ def support_index(support: np.ndarray) -> Callable[[np.ndarray], Any]:
 
     def positions(X: np.ndarray) -> torch.Tensor:
         try:
-            return torch.tensor([index[row.tobytes()] for row in np.ascontiguousarray(X, dtype=np.float64)], dtype=torch.long)
+            rows = np.ascontiguousarray(X, dtype=np.float64)
+            return torch.tensor([index[row.tobytes()] for row in rows], dtype=torch.long)
         except KeyError:
             raise InvalidValuesError("an acquisition model was asked about a row outside its support.") from None
 
