@@ -193,3 +193,20 @@ def test_startup_script_times_start_up_and_the_cells_a_later_study_finds_enumera
     cells = json.loads(out.read_text())["enumerate_unique_s"]
     assert set(cells) == {"nb201", "nas_bench_graph"}
     assert all(c["later_study_s"] < c["first_study_s"] / 10 for c in cells.values()), cells
+
+
+def test_front_top_script_lists_the_missed_top_and_how_models_rank_it(tmp_path, data_dir):
+    if not (data_dir / "nb201_core.csv").is_file():
+        pytest.skip(f"{data_dir / 'nb201_core.csv'} not found")
+    bad = _run("front_top.py", "--problem", "nb201-c10-flop", timeout=120)
+    assert bad.returncode != 0 and "unknown problem 'nb201-c10-flop'" in bad.stderr and "Traceback" not in bad.stderr
+    out = tmp_path / "t.json"
+    res = _succeeds("front_top.py", "--problem", "nb201-c10-flops", "--data-dir", data_dir, "--seeds", "0", "--budget", "12",
+                    "--train", "20", "--out", out)
+    doc = json.loads(out.read_text())
+    run = doc["runs"]["0"]
+    assert 0 < run["hv_ratio"] < 1 and run["best_evaluated"] <= run["front_best"] and len(run["top_missed"]) == 3
+    assert all(m["adds"] >= 0 for m in run["top_missed"]) and "front's best" in res.stdout
+    fits = doc["models"]["fits"]
+    assert [f["model"] for f in fits] == ["gp", "xgboost"] and all(len(f["predicted_ranks"]) == 5 for f in fits)
+    assert all(0 <= r < f["held_out"] for f in fits for r in f["predicted_ranks"])

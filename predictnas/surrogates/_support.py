@@ -10,12 +10,14 @@ are computed once, and each later joint posterior is a gather: the same Gaussian
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
 def support_gp(model: Any, X_support: Any) -> Any:
     """A botorch model whose posterior at rows of ``X_support`` (``(N, d)``, model inputs) is
-    ``model``'s joint posterior there; it takes ``(*b, q, 1)`` row positions as its inputs.
+    ``model``'s joint posterior there; its inputs ``(*b, q, 1 + ...)`` hold each row's position in
+    ``X_support`` first (the rest, e.g. the row's model inputs, is not read).
 
     ``model``: a botorch ``ModelListGP`` of single-output GPs (posteriors without observation noise).
     """
@@ -28,6 +30,7 @@ def support_gp(model: Any, X_support: Any) -> Any:
     return _support_model_class()(means, covariances)
 
 
+@functools.cache  # one class per process (defined here so that torch and botorch load lazily)
 def _support_model_class() -> type:
     import torch
     from botorch.models.gpytorch import GPyTorchModel
